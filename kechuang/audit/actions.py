@@ -1,0 +1,27 @@
+"""Human names of the actions written to the log (the codes themselves never change)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "regions.divisions.load": _("载入区划代码"),
+    "regions.orgunit.create": _("新增组织单位"),
+    "regions.orgunit.update": _("修改组织单位"),
+    "regions.orgunit.retire": _("撤销组织单位"),
+    "regions.orgunit.reinstate": _("恢复组织单位"),
+    "regions.orgunit.delete": _("删除组织单位"),
+    "regions.department.create": _("新增部门"),
+    "regions.department.update": _("修改部门"),
+    "regions.department.delete": _("删除部门"),
+    "accounts.user.create": _("新增用户"),
+    "accounts.user.update": _("修改用户"),
+    "accounts.user.set_password": _("设置密码"),
+    "accounts.user.login": _("登录"),
+    "accounts.token.create": _("签发接口令牌"),
+    "demo.load": _("载入示例数据"),
+}
+
+
+def label_for(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))

@@ -1,0 +1,52 @@
+"""The `kechuang` command: `kechuang demo`, `kechuang user create`, `kechuang orgunits load`,
+`kechuang serve`, and every Django management command (`kechuang migrate` …).
+
+It only sets the settings module and dispatches; each command is a thin
+management command in its app that calls that app's services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings")
+    if argv[:1] == ["serve"]:
+        serve(argv[1:])
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kechuang", *argv])
+
+
+def serve(argv: list[str]) -> None:
+    """Serve the application with gunicorn (static files through WhiteNoise)."""
+    parser = argparse.ArgumentParser(prog="kechuang serve", description="启动网站服务")
+    parser.add_argument("--host", default=os.environ.get("KECHUANG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("KECHUANG_PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("KECHUANG_WORKERS", "2")))
+    args = parser.parse_args(argv)
+    from gunicorn.app.wsgiapp import run
+
+    print(f"科创平台： http://{args.host}:{args.port}/  （Ctrl+C 停止）", flush=True)
+    sys.argv = [
+        "gunicorn",
+        "kechuang.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
+    ]
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The base of every `kechuang` management command.
+
+A command parses arguments, calls one service and prints the outcome. Domain
+errors become one line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kechuang.core.errors import DomainError
+from kechuang.core.middleware import request_context
+
+
+class KechuangCommand(BaseCommand):
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            # One id groups every audit entry this command writes.
+            with request_context():
+                return super().execute(*args, **options)
+        except DomainError as error:
+            raise CommandError(str(error.message), returncode=1) from None
+        except (ValueError, FileNotFoundError) as error:
+            raise CommandError(str(error), returncode=1) from None
+
+    def progress(self) -> Any:
+        """A rich progress bar on a terminal, silent otherwise (CI logs stay readable)."""
+        from rich.progress import Progress
+
+        return Progress(disable=not sys.stderr.isatty(), transient=True)

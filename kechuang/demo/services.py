@@ -1,0 +1,179 @@
+"""Demo data: the real division tree plus synthetic departments and users, labelled 示例数据.
+
+Three scales (``kechuang demo --scale``):
+- county: 甘肃省 > 平凉市 > 泾川县 and 崇信县 with their townships (a quick look);
+- province: all of 甘肃省 (14 prefecture-level, 86 county-level units, townships);
+- national: every province, county and township in the division data.
+
+Running it again changes nothing but resets the demo users' passwords, so
+the logins printed by `make run` always work. Departments and users are
+synthetic and flagged ``is_demo``; the deployment shows a 示例数据 banner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from kechuang.accounts.models import User
+from kechuang.audit import services as audit
+from kechuang.core.authorization import Role
+from kechuang.core.models import Deployment
+from kechuang.regions import services as regions
+from kechuang.regions.choices import Level, UnitKind
+from kechuang.regions.divisions import SHIPPED_EDITION, Division, read_divisions
+from kechuang.regions.models import Department, OrgUnit
+
+SCALES = ("county", "province", "national")
+DEMO_PASSWORD = "Kechuang@2026"
+PROVINCE, CITY, COUNTY, SIBLING = "62", "6208", "620821", "620823"
+
+# (username, unit code, role, display name): a small named cast, as the tests use.
+CAST = (
+    ("gansu_admin", PROVINCE, Role.ADMINISTRATOR, "省管理员（示例）"),
+    ("gansu_reviewer", PROVINCE, Role.REVIEWER, "省审核员（示例）"),
+    ("gansu_leader", PROVINCE, Role.LEADER, "省领导（示例）"),
+    ("pingliang_admin", CITY, Role.ADMINISTRATOR, "市管理员（示例）"),
+    ("pingliang_reviewer", CITY, Role.REVIEWER, "市审核员（示例）"),
+    ("pingliang_leader", CITY, Role.LEADER, "市领导（示例）"),
+    ("jingchuan_admin", COUNTY, Role.ADMINISTRATOR, "泾川县管理员（示例）"),
+    ("jingchuan_clerk", COUNTY, Role.CLERK, "泾川县填报员（示例）"),
+    ("jingchuan_leader", COUNTY, Role.LEADER, "泾川县领导（示例）"),
+    ("chongxin_clerk", SIBLING, Role.CLERK, "崇信县填报员（示例）"),
+)
+NATIONAL_CAST = (("national_admin", regions.NATION_CODE, Role.ADMINISTRATOR, "全国管理员（示例）"),)
+
+# Departments that own tasks in the seed plans, by level (厅 at the province, 局 below).
+PROVINCE_DEPARTMENTS = (
+    "科学技术厅",
+    "财政厅",
+    "发展和改革委员会",
+    "工业和信息化厅",
+    "教育厅",
+    "农业农村厅",
+    "人力资源和社会保障厅",
+    "统计局",
+)
+LOCAL_DEPARTMENTS = (
+    "科学技术局",
+    "财政局",
+    "发展和改革局",
+    "工业和信息化局",
+    "教育局",
+    "农业农村局",
+    "人力资源和社会保障局",
+    "统计局",
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    unit: str
+
+
+def demo_divisions(scale: str) -> list[Division]:
+    if scale not in SCALES:
+        raise ValueError(f"未知规模 {scale}，可选：{'、'.join(SCALES)}")
+    if scale == "national":
+        return read_divisions()
+    divisions = read_divisions(provinces=[PROVINCE])
+    if scale == "province":
+        return divisions
+    keep = (COUNTY, SIBLING)
+    return [
+        d
+        for d in divisions
+        if d.code in (PROVINCE, CITY) or any(d.code.startswith(k) for k in keep)
+    ]
+
+
+@transaction.atomic
+def load_demo(scale: str, *, progress: Callable[[int, int], Any] | None = None) -> list[DemoLogin]:
+    """Load the demo at ``scale`` (idempotent) and return the logins to print."""
+    divisions = demo_divisions(scale)
+    # Demo loads never retire anything: a smaller scale after a bigger one keeps the rest.
+    report = regions.load_divisions(
+        divisions, edition=SHIPPED_EDITION, retire_missing=False, progress=progress
+    )
+    departments = _ensure_departments(scale)
+    cast = CAST + (NATIONAL_CAST if scale == "national" else ())
+    logins = [_ensure_user(*member) for member in cast]
+    deployment = Deployment.current()
+    deployment.has_demo_data = True
+    # The largest scale loaded so far names the deployment.
+    if SCALES.index(scale) >= SCALES.index(deployment.demo_scale or "county"):
+        deployment.demo_scale = scale
+    deployment.divisions_edition = SHIPPED_EDITION
+    deployment.save()
+    audit.record(
+        None,
+        "demo.load",
+        None,
+        org_unit=regions.ensure_nation(),
+        object_repr=f"示例数据（{scale}）",
+        data={
+            "scale": scale,
+            "units_created": report.created,
+            "departments_created": departments,
+            "users": [m[0] for m in cast],
+        },
+    )
+    return logins
+
+
+def _ensure_departments(scale: str) -> int:
+    """Synthetic departments for the province and every administrative city and county."""
+    units = OrgUnit.objects.current().filter(
+        level__in=(Level.PROVINCE, Level.CITY, Level.COUNTY), kind=UnitKind.ADMINISTRATIVE
+    )
+    if scale != "national":
+        units = units.filter(code__startswith=PROVINCE)
+    existing = set(Department.objects.values_list("org_unit_id", "name"))
+    new = []
+    for unit_id, name, level in units.values_list("id", "name", "level"):
+        names = PROVINCE_DEPARTMENTS if level == Level.PROVINCE else LOCAL_DEPARTMENTS
+        short_prefix = {Level.PROVINCE: "省", Level.CITY: "市", Level.COUNTY: "县"}[level]
+        for dept in names:
+            full = f"{name}{dept}"
+            if (unit_id, full) not in existing:
+                short = short_prefix + dept.replace("科学技术", "科技").replace("和", "")[:4]
+                new.append(
+                    Department(org_unit_id=unit_id, name=full, short_name=short, is_demo=True)
+                )
+    Department.objects.bulk_create(new, batch_size=2000)
+    return len(new)
+
+
+def _ensure_user(username: str, code: str, role: str, name: str) -> DemoLogin:
+    unit = OrgUnit.objects.current().get(code=code)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(
+            username=username,
+            org_unit=unit,
+            role=role,
+            display_name=name,
+            is_demo=True,
+            is_superuser=False,
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        audit.record(
+            None,
+            "accounts.user.create",
+            user,
+            data={"demo": True},
+            after=audit.snapshot(user, ("username", "org_unit", "role")),
+        )
+    elif user.is_demo:
+        # Keep the printed logins working even if a demo user changed them.
+        user.org_unit, user.role, user.is_active = unit, role, True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return DemoLogin(username, DEMO_PASSWORD, Role(role).label, unit.full_name())

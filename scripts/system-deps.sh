@@ -1,0 +1,18 @@
+#!/bin/sh
+# Debian packages Kechuang's tests and documents need; installs only what is missing.
+#   chromium        real browser for the page tests (driven by Playwright, never downloaded)
+#   fonts-noto-cjk  Chinese glyphs in screenshots, PDFs and charts
+set -eu
+missing=""
+for pkg in chromium fonts-noto-cjk; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: please install:$missing (Debian/Ubuntu: apt-get install$missing)" >&2
+  exit 0
+fi
+echo "system-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
