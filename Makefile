@@ -14,7 +14,7 @@ PORT   ?= 8000
 # DATABASE_URL says otherwise. Production reads its own environment (.env.example).
 RUN_ENV := KECHUANG_DEBUG=1 KECHUANG_HTTPS=0
 
-.PHONY: setup run test lint check suite bench format lock demo clean system-deps
+.PHONY: setup run test lint check suite bench format lock schema demo clean system-deps
 
 setup: $(STAMP) system-deps
 	@mkdir -p var
@@ -47,11 +47,14 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(RUN_ENV) $(BIN)/python manage.py check --fail-level WARNING
+	@$(RUN_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+	@diff -u docs/api/openapi.yaml var/openapi.yaml || \
+	  (echo "The API changed: run 'make schema' and commit docs/api/openapi.yaml"; exit 1)
 	KECHUANG_SECRET_KEY=check-deploy-$$(date +%s)-a8f3k2m9q7x1z5w4r6t0y2u8i3o5p7s9d1f KECHUANG_DEBUG=0 \
 	  KECHUANG_ALLOWED_HOSTS=kj.example.gov.cn $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 suite: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist load
 
 bench: setup
 	$(BIN)/python bench/run.py
@@ -65,8 +68,21 @@ lock: $(STAMP)
 	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
 	  -o requirements.lock pyproject.toml
 
+# Regenerate the committed OpenAPI schema after an API change.
+schema: $(STAMP)
+	@mkdir -p docs/api
+	$(RUN_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/api/openapi.yaml
+
 demo: setup
 	$(RUN_ENV) $(BIN)/kechuang demo --scale $(DEMO_SCALE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Re-extract the Chinese msgids into the English catalogue and compile it (polib, no msgfmt).
+# Translate the new entries in kechuang/locale/en/LC_MESSAGES/django.po, then run it again.
+.PHONY: messages
+messages: $(STAMP)
+	cd kechuang && $(RUN_ENV) ../$(BIN)/python ../manage.py makemessages -l en --no-obsolete \
+	  --ignore "*/tests/*" --ignore "test_*"
+	$(BIN)/python scripts/compile_messages.py

@@ -82,8 +82,13 @@ def build_cast() -> Cast:
     for key in STAFFED_UNITS:
         for role in ROLES:
             cast.users[(key, role)] = accounts.create_user(
-                actor=None, username=f"{key}_{role}", password=PASSWORD,
-                org_unit=cast.units[key], role=role, display_name=f"{key} {role}")
+                actor=None,
+                username=f"{key}_{role}",
+                password=PASSWORD,
+                org_unit=cast.units[key],
+                role=role,
+                display_name=f"{key} {role}",
+            )
     return cast
 
 
@@ -97,5 +102,42 @@ def superuser(cast: Cast) -> Any:
     from kechuang.accounts import services as accounts
     from kechuang.regions.services import ensure_nation
 
-    return accounts.create_user(actor=None, username="operator", password=PASSWORD,
-                                org_unit=ensure_nation(), role="admin", is_superuser=True)
+    return accounts.create_user(
+        actor=None,
+        username="operator",
+        password=PASSWORD,
+        org_unit=ensure_nation(),
+        role="admin",
+        is_superuser=True,
+    )
+
+
+# ---------------------------------------------------------------- real browser (Playwright)
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; Playwright never downloads a browser here
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "test-artifacts")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def artifacts() -> str:
+    """Where page tests leave their screenshots (kept by CI as test artifacts)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS

@@ -18,8 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["serve"]:
         serve(argv[1:])
         return
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as error:
+        sys.exit(f"kechuang: 配置不完整：{error}")
     execute_from_command_line(["kechuang", *argv])
 
 

@@ -11,6 +11,7 @@ the environment, with a default that is safe (closed) rather than convenient:
                             redirect to https; set "0" only behind no TLS at all
     KECHUANG_PROXY_SSL      "1" when a reverse proxy terminates TLS and sets
                             X-Forwarded-Proto
+    KECHUANG_TRUSTED_PROXY_COUNT  reverse proxies in front that append X-Forwarded-For
     KECHUANG_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://kj.example.gov.cn)
     KECHUANG_LOG_LEVEL      default "INFO"
     KECHUANG_LOGIN_MAX_FAILURES / KECHUANG_LOGIN_LOCKOUT_SECONDS   login throttling
@@ -55,6 +56,9 @@ ALLOWED_HOSTS = env_list("KECHUANG_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("KECHUANG_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # First, so its createsuperuser/changepassword (which point to the audited
+    # `kechuang user`) replace django.contrib.auth's own.
+    "kechuang.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,7 +72,6 @@ INSTALLED_APPS = [
     "kechuang.core",
     "kechuang.audit",
     "kechuang.regions",
-    "kechuang.accounts",
     "kechuang.api",
     "kechuang.demo",
 ]
@@ -77,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "kechuang.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -173,7 +176,11 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False  # preload is a one-way door; a bureau decides it, not the code
+# The flag only permits submission to the browsers' preload list; nothing is submitted.
+SECURE_HSTS_PRELOAD = env_flag("KECHUANG_HSTS_PRELOAD", HTTPS)
+# How many reverse proxies of ours stand in front (each appends to X-Forwarded-For);
+# 0 trusts REMOTE_ADDR only. Used to throttle logins per real client address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("KECHUANG_TRUSTED_PROXY_COUNT", "0"))
 if env_flag("KECHUANG_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
@@ -203,6 +210,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "县域创新驱动发展管理平台接口。每个接口只返回调用者所在组织单位及其下级的数据。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

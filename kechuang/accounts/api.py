@@ -112,4 +112,4 @@ class ObtainTokenView(APIView):
             str(request.data.get("username", "")),
             str(request.data.get("password", "")),
         )
-        return Response({"token": services.issue_token(user, actor=user, channel="api")})
+        return Response({"token": services.issue_token(user, actor=user)})

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.models import User
 from kechuang.core.authorization import Role
-from kechuang.regions.models import OrgUnit
+from kechuang.regions.forms import OrgUnitCodeField
 
 
 class LoginForm(forms.Form):
@@ -24,16 +24,11 @@ class LoginForm(forms.Form):
     )
 
 
-class _UnitChoiceMixin:
-    def limit_units(self, user: Any) -> None:
-        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).current()  # type: ignore[attr-defined]
-
-
-class UserCreateForm(_UnitChoiceMixin, forms.Form):
+class UserCreateForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     display_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
-    org_unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.none())
+    org_unit = OrgUnitCodeField(label=_("所属单位"))
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     password = forms.CharField(
         label=_("初始密码"),
@@ -44,19 +39,19 @@ class UserCreateForm(_UnitChoiceMixin, forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limit_units(user)
+        self.fields["org_unit"].limit_to(user)
 
 
-class UserEditForm(_UnitChoiceMixin, forms.Form):
+class UserEditForm(forms.Form):
     display_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
-    org_unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.none())
+    org_unit = OrgUnitCodeField(label=_("所属单位"))
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     is_active = forms.BooleanField(label=_("启用"), required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limit_units(user)
+        self.fields["org_unit"].limit_to(user)
 
     @classmethod
     def initial_for(cls, target: User) -> dict[str, Any]:

@@ -194,6 +194,9 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 def user_set_password(request: HttpRequest, pk: int) -> HttpResponse:
     target = access_object(User.objects.select_related("org_unit"), request.user, pk)
     require(request.user, Action.MANAGE_USERS, target.org_unit)
+    if target.pk == request.user.pk:
+        # One's own password is changed with the old one, never "reset".
+        return redirect("accounts:password-change")
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = run_service(

@@ -12,6 +12,8 @@ from kechuang.accounts.api import ObtainTokenView, UserViewSet
 from kechuang.audit.api import LogEntryViewSet
 from kechuang.regions.api import DepartmentViewSet, OrgUnitViewSet
 
+app_name = "api"
+
 router = DefaultRouter()
 router.register("regions/org-units", OrgUnitViewSet, basename="org-unit")
 router.register("regions/departments", DepartmentViewSet, basename="department")
@@ -20,7 +22,7 @@ router.register("audit/log-entries", LogEntryViewSet, basename="log-entry")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

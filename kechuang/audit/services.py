@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 
 from kechuang.audit.models import LogEntry
-from kechuang.core.middleware import current_request_id
+from kechuang.core.middleware import current_channel, current_request_id
 
 SYSTEM_ACTOR_NAME = "系统"
 
@@ -48,7 +48,7 @@ def record(
         after=jsonable(after) if after is not None else None,
         data=jsonable(data or {}),
         request_id=current_request_id(),
-        channel=channel,
+        channel=channel or current_channel(),
     )
 
 
@@ -60,12 +60,19 @@ def owning_unit(obj: models.Model) -> Any:
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    """The named fields of a record as JSON-safe values (foreign keys as ids)."""
+    """The named fields of a record as JSON-safe values.
+
+    A foreign key is kept as ``{"id": …, "repr": …}``: the id for machines, the
+    name as it was at that moment for the people reading the log years later.
+    """
     result: dict[str, Any] = {}
     for name in fields:
         field = obj._meta.get_field(name)
-        attname = field.attname if isinstance(field, models.ForeignKey) else name
-        result[name] = getattr(obj, attname)
+        if isinstance(field, models.ForeignKey):
+            related = getattr(obj, name)
+            result[name] = None if related is None else {"id": related.pk, "repr": str(related)}
+        else:
+            result[name] = getattr(obj, name)
     return jsonable(result)
 
 

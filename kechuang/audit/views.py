@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.audit.actions import ACTION_LABELS, label_for
+from kechuang.audit.display import change_lines
 from kechuang.audit.models import LogEntry
 from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import Forbidden
@@ -32,13 +33,19 @@ def filtered_entries(user: Any, params: Any) -> QuerySet[LogEntry]:
     entries = LogEntry.objects.visible_to(user).select_related("org_unit")
     if params.get("q"):
         text = params["q"].strip()
-        entries = entries.filter(Q(object_repr__contains=text) | Q(actor_name__contains=text))
+        entries = entries.filter(Q(object_repr__icontains=text) | Q(actor_name__icontains=text))
     if params.get("action"):
         entries = entries.filter(action__startswith=params["action"])
     if params.get("unit"):
         # The unit model is reached through the foreign key: audit sits below regions.
         unit_model = LogEntry._meta.get_field("org_unit").related_model
-        unit = unit_model.objects.visible_to(user).filter(code=params["unit"].strip()).first()
+        # A code can name a retired unit and its successor: the one in force wins.
+        unit = (
+            unit_model.objects.visible_to(user)
+            .filter(code=params["unit"].strip())
+            .order_by(F("valid_to").desc(nulls_first=True))
+            .first()
+        )
         entries = entries.filter(org_unit__path__startswith=unit.path) if unit else entries.none()
     for name, lookup in (("since", "time__gte"), ("until", "time__lt")):
         day = _parse_day(params.get(name))
@@ -62,6 +69,8 @@ def log(request: HttpRequest) -> HttpResponse:
     page, querystring = paginate(request, filtered_entries(request.user, request.GET))
     for entry in page:
         entry.label = label_for(entry.action)
+        entry.lines = change_lines(entry)
+        entry.data_json = json.dumps(entry.data, ensure_ascii=False, indent=1)
     return render(
         request,
         "audit/log.html",
@@ -112,7 +121,8 @@ def _csv_rows(entries: QuerySet[LogEntry]) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for e in entries.iterator(chunk_size=2000):
         yield writer.writerow(
-            (
+            _cell(value)
+            for value in (
                 timezone.localtime(e.time).isoformat(timespec="seconds"),
                 e.actor_name,
                 e.org_unit.name if e.org_unit else "",
@@ -128,6 +138,17 @@ def _csv_rows(entries: QuerySet[LogEntry]) -> Iterator[str]:
                 e.request_id or "",
             )
         )
+
+
+# Names typed by users (a user's 姓名, a department) reach the file; Excel and WPS
+# would run one starting like a formula when an auditor opens the export.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _json(value: Any) -> str:

@@ -19,10 +19,16 @@ class KechuangCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         try:
             # One id groups every audit entry this command writes.
-            with request_context():
+            with request_context(channel="cli"):
                 return super().execute(*args, **options)
         except DomainError as error:
-            raise CommandError(str(error.message), returncode=1) from None
+            reasons = "；".join(
+                str(problem)
+                for problems in error.fields.values()
+                for problem in (problems if isinstance(problems, list | tuple) else [problems])
+            )
+            message = f"{error.message}（{reasons}）" if reasons else str(error.message)
+            raise CommandError(message, returncode=1) from None
         except (ValueError, FileNotFoundError) as error:
             raise CommandError(str(error), returncode=1) from None
 

@@ -7,30 +7,43 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from kechuang.core.errors import DomainError, Forbidden, NotFound
 
-# A ContextVar is per request (per thread / task), not shared process state.
+# ContextVars are per request (per thread / task), not shared process state.
 _request_id: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar(
     "kechuang_request_id", default=None
 )
+_channel: contextvars.ContextVar[str] = contextvars.ContextVar("kechuang_channel", default="")
 
 
 def current_request_id() -> uuid.UUID | None:
     return _request_id.get()
 
 
+def current_channel() -> str:
+    """How the current change arrived: "web", "api", "cli" (empty: unknown)."""
+    return _channel.get()
+
+
 @contextmanager
-def request_context(request_id: uuid.UUID | None = None) -> Iterator[uuid.UUID]:
+def request_context(
+    request_id: uuid.UUID | None = None, *, channel: str = ""
+) -> Iterator[uuid.UUID]:
     """Group everything done inside (a request, a CLI command, a job) under one id."""
-    token = _request_id.set(request_id or uuid.uuid4())
+    id_token = _request_id.set(request_id or uuid.uuid4())
+    channel_token = _channel.set(channel)
     try:
         yield _request_id.get()  # type: ignore[misc]
     finally:
-        _request_id.reset(token)
+        _channel.reset(channel_token)
+        _request_id.reset(id_token)
 
 
 class RequestIdMiddleware:
@@ -38,7 +51,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with request_context() as request_id:
+        channel = "api" if request.path.startswith("/api/") else "web"
+        with request_context(channel=channel) as request_id:
             request.id = request_id  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-Id"] = str(request_id)
@@ -66,3 +80,26 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return render(request, "error.html", {"error": exception}, status=exception.http_status)
         return None
+
+
+class ChosenLanguageMiddleware:
+    """Chinese unless the user chose otherwise (the language cookie set by the switcher).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so an
+    official on an English-language Windows would get English pages; the
+    platform is Chinese first, English only on request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        available = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

@@ -103,7 +103,7 @@ def load_demo(scale: str, *, progress: Callable[[int, int], Any] | None = None) 
     )
     departments = _ensure_departments(scale)
     cast = CAST + (NATIONAL_CAST if scale == "national" else ())
-    logins = [_ensure_user(*member) for member in cast]
+    logins = [login for member in cast if (login := _ensure_user(*member)) is not None]
     deployment = Deployment.current()
     deployment.has_demo_data = True
     # The largest scale loaded so far names the deployment.
@@ -121,7 +121,7 @@ def load_demo(scale: str, *, progress: Callable[[int, int], Any] | None = None) 
             "scale": scale,
             "units_created": report.created,
             "departments_created": departments,
-            "users": [m[0] for m in cast],
+            "users": [login.username for login in logins],
         },
     )
     return logins
@@ -150,9 +150,9 @@ def _ensure_departments(scale: str) -> int:
     return len(new)
 
 
-def _ensure_user(username: str, code: str, role: str, name: str) -> DemoLogin:
+def _ensure_user(username: str, code: str, role: str, name: str) -> DemoLogin | None:
     unit = OrgUnit.objects.current().get(code=code)
-    user = User.objects.filter(username=username).first()
+    user = User.objects.filter(username__iexact=username).first()
     if user is None:
         user = User(
             username=username,
@@ -176,4 +176,8 @@ def _ensure_user(username: str, code: str, role: str, name: str) -> DemoLogin:
         user.org_unit, user.role, user.is_active = unit, role, True
         user.set_password(DEMO_PASSWORD)
         user.save()
+    else:
+        # A real account holds the name: it keeps its password, so printing the
+        # demo password for it would be a login that does not work.
+        return None
     return DemoLogin(username, DEMO_PASSWORD, Role(role).label, unit.full_name())

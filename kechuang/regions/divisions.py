@@ -61,22 +61,33 @@ def read_divisions(
     for stem, level, width, parent_column in _FILES:
         if level > max_level:
             break
+        file = _file_name(source, stem)
+        first_line: dict[str, int] = {}
         for line, row in _rows(source, stem):
-            code = _field(row, "code", stem, line)
-            name = _field(row, "name", stem, line)
+            code = _field(row, "code", file, line)
+            name = _field(row, "name", file, line)
             if len(code) != width or not code.isdigit():
+                raise DivisionFileError(file, line, "code", f"「{code}」不是 {width} 位数字代码")
+            # A code listed twice would become two current units with one code, which the
+            # database refuses at load time with no word of where the duplicate is.
+            if code in first_line:
                 raise DivisionFileError(
-                    _file_name(source, stem), line, "code", f"「{code}」不是 {width} 位数字代码"
+                    file, line, "code", f"代码「{code}」重复（第 {first_line[code]} 行已有）"
                 )
+            first_line[code] = line
             if wanted is not None and code[:2] not in wanted:
                 continue
-            parent = _field(row, parent_column, stem, line) if parent_column else None
+            parent = _field(row, parent_column, file, line) if parent_column else None
             if parent is not None and parent not in known:
                 raise DivisionFileError(
-                    _file_name(source, stem),
-                    line,
-                    parent_column or "",
-                    f"上级代码「{parent}」在上一级文件中不存在",
+                    file, line, parent_column or "", f"上级代码「{parent}」在上一级文件中不存在"
+                )
+            # Codes are hierarchical (the first two digits are the province, and so on); the
+            # province filter here and the retirement of absent codes in load_divisions rely
+            # on it, so a row filed under another parent is an error, not a move.
+            if parent is not None and not code.startswith(parent):
+                raise DivisionFileError(
+                    file, line, parent_column or "", f"代码「{code}」不属于上级代码「{parent}」"
                 )
             if level == Level.CITY:
                 city_names[code] = name
@@ -114,14 +125,18 @@ def _rows(source: Path, stem: str) -> Iterator[tuple[int, dict[str, str]]]:
         raise FileNotFoundError(f"区划数据目录 {source} 中缺少 {stem}.csv")
     with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         # Line 1 is the header, so the first record is on line 2, as a spreadsheet shows it.
-        yield from enumerate(csv.DictReader(handle), start=2)
+        # The reader's own line count, not a count of records: DictReader skips blank lines,
+        # which a spreadsheet still shows as rows.
+        reader = csv.DictReader(handle)
+        for row in reader:
+            yield reader.line_num, row
 
 
-def _field(row: dict[str, str], column: str, stem: str, line: int) -> str:
+def _field(row: dict[str, str], column: str, file: str, line: int) -> str:
     value = row.get(column)
     if value is None:
-        raise DivisionFileError(f"{stem}.csv", line, column, "缺少该列")
+        raise DivisionFileError(file, line, column, "缺少该列")
     value = value.strip()
     if not value:
-        raise DivisionFileError(f"{stem}.csv", line, column, "不能为空")
+        raise DivisionFileError(file, line, column, "不能为空")
     return value

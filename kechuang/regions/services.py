@@ -31,6 +31,11 @@ NATION_NAME = "全国"
 ORG_UNIT_FIELDS = ("parent", "code", "name", "kind", "level", "valid_from", "valid_to")
 DEPARTMENT_FIELDS = ("org_unit", "name", "short_name", "is_active")
 BATCH = 2000
+# The code-history sources written by administrators' edits. An edition's source is free
+# text (the CLI names an edition after its directory), so loads tell the two apart by
+# these; stored untranslated so the test holds whatever language the editor used.
+MANUAL_ENTRY = "人工录入"
+MANUAL_EDIT = "人工修改"
 
 
 # ---------------------------------------------------------------- loading divisions
@@ -114,12 +119,21 @@ def load_divisions(
         for division in by_level[level]:
             seen.add(division.code)
             existing = units.get(division.code)
-            if existing is None and division.code in retired_by_code:
+            reinstated = existing is None and division.code in retired_by_code
+            if reinstated:
                 existing = _reinstate_row(retired_by_code[division.code], report)
                 units[division.code] = existing
             if existing is not None:
-                _refresh_existing(existing, division, edition, effective, report)
+                # A reinstated unit is reported as such, not also as unchanged.
+                _refresh_existing(
+                    existing, division, edition, effective, report, count_unchanged=not reinstated
+                )
                 continue
+            if division.parent_code and division.parent_code not in units:
+                raise InvalidInput(
+                    _("区划 %(code)s %(name)s 的上级代码 %(parent)s 不是在用单位。")
+                    % {"code": division.code, "name": division.name, "parent": division.parent_code}
+                )
             parent = (
                 units[division.parent_code]
                 if division.parent_code
@@ -175,7 +189,6 @@ def load_divisions(
             "unchanged": report.unchanged,
             "provinces": sorted({d.code[:2] for d in divisions}),
         },
-        channel="cli" if actor is None else "",
     )
     return report
 
@@ -186,9 +199,12 @@ def _refresh_existing(
     edition: str,
     effective: datetime.date,
     report: LoadReport,
+    *,
+    count_unchanged: bool = True,
 ) -> None:
     if existing["name"] == division.name and existing["kind"] == division.kind:
-        report.unchanged += 1
+        if count_unchanged:
+            report.unchanged += 1
         return
     if existing["name"] != division.name:
         report.renamed.append(
@@ -229,13 +245,16 @@ def _retire_absent(
     levels = {d.level for d in divisions}
     if not provinces:
         return
-    edition_units = OrgUnit.objects.filter(
-        valid_to__isnull=True,
-        level__in=levels,
-        code_history__valid_to__isnull=True,
-        code_history__source__startswith="国家统计局",
-    ).values_list("id", "code")
-    gone = [(pk, code) for pk, code in edition_units if code[:2] in provinces and code not in seen]
+    # A unit whose current code came from any edition, whatever it is called; units whose
+    # current code an administrator typed in or changed are theirs to retire.
+    current = OrgUnit.objects.filter(
+        valid_to__isnull=True, level__in=levels, code_history__valid_to__isnull=True
+    ).values_list("id", "code", "code_history__source")
+    gone = [
+        (pk, code)
+        for pk, code, source in current
+        if source not in (MANUAL_ENTRY, MANUAL_EDIT) and code[:2] in provinces and code not in seen
+    ]
     ids = [pk for pk, _code in gone]
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -269,8 +288,19 @@ def _check_code_free(code: str, *, exclude: OrgUnit | None = None) -> None:
 
 
 def _next_child_path(parent: OrgUnit) -> str:
+    # Locking the parent row serialises concurrent additions under one parent on
+    # PostgreSQL (SQLite's IMMEDIATE transactions serialise all writers anyway).
+    OrgUnit.objects.select_for_update().filter(pk=parent.pk).first()
     last = OrgUnit.objects.filter(parent=parent).aggregate(m=Max("path"))["m"]
     return child_path(parent.path, decode_step(last[-4:]) + 1 if last else 1)
+
+
+def _require_current(unit: OrgUnit) -> None:
+    if not unit.is_current:
+        raise InvalidInput(
+            _("%(name)s 已撤销，不能再为其设立部门。") % {"name": unit.name},
+            fields={"org_unit": [_("单位已撤销")]},
+        )
 
 
 def _clean_name(name: str) -> str:
@@ -311,7 +341,7 @@ def create_org_unit(
     _check_code_free(code)
     unit.save()
     OrgUnitCode.objects.create(
-        org_unit=unit, code=code, name=name, valid_from=valid_from, source=_("人工录入")
+        org_unit=unit, code=code, name=name, valid_from=valid_from, source=MANUAL_ENTRY
     )
     audit.record(actor, "regions.orgunit.create", unit, after=audit.snapshot(unit, ORG_UNIT_FIELDS))
     return unit
@@ -342,7 +372,7 @@ def update_org_unit(
         effective = effective or timezone.localdate()
         OrgUnitCode.objects.filter(org_unit=unit, valid_to__isnull=True).update(valid_to=effective)
         OrgUnitCode.objects.create(
-            org_unit=unit, code=new_code, name=new_name, valid_from=effective, source=_("人工修改")
+            org_unit=unit, code=new_code, name=new_name, valid_from=effective, source=MANUAL_EDIT
         )
         unit.name, unit.code = new_name, new_code
     if kind is not None:
@@ -361,6 +391,10 @@ def _move(unit: OrgUnit, new_parent: OrgUnit, *, actor: Any) -> None:
         raise InvalidInput(_("不能把单位移到它自己的下级之下。"))
     if new_parent.level != unit.level - 1:
         raise InvalidInput(_("新的上级单位必须比本单位高一级。"))
+    # As in create_org_unit: a current unit under a retired one is a tree retire_org_unit
+    # refuses to make.
+    if not new_parent.is_current and unit.is_current:
+        raise InvalidInput(_("上级单位已撤销。"))
     old_path, new_path = unit.path, _next_child_path(new_parent)
     # One UPDATE rewrites the prefix of the whole subtree, on SQLite and PostgreSQL alike.
     OrgUnit.objects.filter(path__startswith=old_path).update(
@@ -373,6 +407,10 @@ def _move(unit: OrgUnit, new_parent: OrgUnit, *, actor: Any) -> None:
 def retire_org_unit(unit: OrgUnit, *, actor: Any, on: datetime.date | None = None) -> OrgUnit:
     """Mark a unit as abolished from a date; its data and history stay."""
     _require_below_own(actor, unit)
+    # Retiring twice would move valid_to past the date its code row was closed on, and
+    # reinstate_org_unit would then leave the unit without a current code.
+    if OrgUnit.objects.filter(pk=unit.pk, valid_to__isnull=False).exists():
+        raise Conflict(_("该单位已撤销。"))
     if OrgUnit.objects.filter(parent=unit, valid_to__isnull=True).exists():
         raise Conflict(_("该单位还有在用的下级单位，请先调整或撤销下级单位。"))
     before = audit.snapshot(unit, ORG_UNIT_FIELDS)
@@ -393,6 +431,10 @@ def retire_org_unit(unit: OrgUnit, *, actor: Any, on: datetime.date | None = Non
 def reinstate_org_unit(unit: OrgUnit, *, actor: Any) -> OrgUnit:
     """Undo a retirement."""
     _require_below_own(actor, unit)
+    if unit.is_current:
+        raise Conflict(_("该单位并未撤销。"))
+    if unit.parent is not None and not unit.parent.is_current:
+        raise Conflict(_("上级单位已撤销，请先恢复上级单位。"))
     _check_code_free(unit.code, exclude=unit)
     before = audit.snapshot(unit, ORG_UNIT_FIELDS)
     last = OrgUnitCode.objects.filter(org_unit=unit).order_by("-id").first()
@@ -450,6 +492,7 @@ def create_department(
 ) -> Department:
     """Add a department (科技局, 财政局 …) to an org unit."""
     require(actor, Action.MANAGE_DEPARTMENTS, org_unit)
+    _require_current(org_unit)
     name = _clean_name(name)
     if Department.objects.filter(org_unit=org_unit, name=name).exists():
         raise Conflict(_("该单位已有同名部门。"), fields={"name": [_("名称重复")]})
@@ -479,7 +522,8 @@ def update_department(
     department = Department.objects.select_for_update().get(pk=department.pk)
     require(actor, Action.MANAGE_DEPARTMENTS, department.org_unit, org_unit)
     before = audit.snapshot(department, DEPARTMENT_FIELDS)
-    if org_unit is not None:
+    if org_unit is not None and org_unit.pk != department.org_unit_id:
+        _require_current(org_unit)
         department.org_unit = org_unit
     if name is not None:
         department.name = _clean_name(name)

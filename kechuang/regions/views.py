@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kechuang.audit.actions import label_for
 from kechuang.audit.models import LogEntry
 from kechuang.core.authorization import Action, can, has_action, require
 from kechuang.core.errors import Forbidden
@@ -37,7 +38,7 @@ def _level_counts(unit: OrgUnit) -> list[dict]:
         )
         .order_by("level")
     )
-    return [{"level": Level(r["level"]).label, **r} for r in rows]
+    return [{**r, "level": Level(r["level"]).label} for r in rows]
 
 
 @login_required
@@ -55,7 +56,11 @@ def home(request: HttpRequest) -> HttpResponse:
             member_count=unit.members.filter(is_active=True).count(),
         )
     if has_action(user, Action.VIEW_AUDIT):
-        context["recent_log"] = LogEntry.objects.visible_to(user).select_related("org_unit")[:8]
+        context["recent_log"] = list(
+            LogEntry.objects.visible_to(user).select_related("org_unit")[:8]
+        )
+        for entry in context["recent_log"]:
+            entry.label = label_for(entry.action)
     return render(request, "regions/home.html", context)
 
 

@@ -29,7 +29,8 @@ class Command(KechuangCommand):
             f"示例数据（{options['scale']}）已就绪，用时 "
             f"{time.perf_counter() - started:.1f} 秒。演示账号（均为示例数据）："
         )
-        width = max(len(login.username) for login in logins)
+        # Empty when real accounts hold every demo username.
+        width = max((len(login.username) for login in logins), default=0)
         for login in logins:
             self.stdout.write(
                 f"  {login.username.ljust(width)}  密码 {login.password}  "
