@@ -20,6 +20,7 @@ from kechuang.audit.display import change_lines
 from kechuang.audit.models import LogEntry
 from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import Forbidden
+from kechuang.core.scoping import subtree_q
 from kechuang.core.views import paginate
 
 
@@ -46,7 +47,7 @@ def filtered_entries(user: Any, params: Any) -> QuerySet[LogEntry]:
             .order_by(F("valid_to").desc(nulls_first=True))
             .first()
         )
-        entries = entries.filter(org_unit__path__startswith=unit.path) if unit else entries.none()
+        entries = entries.filter(subtree_q("org_unit__path", unit.path)) if unit else entries.none()
     for name, lookup in (("since", "time__gte"), ("until", "time__lt")):
         day = _parse_day(params.get(name))
         if day is not None:

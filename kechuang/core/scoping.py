@@ -7,15 +7,16 @@ One rule, one mechanism, three guards (docs/adr/0002-scoping.md):
 3. services check writes against the old *and* the new owning unit.
 
 The subtree test is a prefix match on the org unit's materialized path
-(docs/adr/0001-org-unit-tree.md), so it is one indexed ``LIKE 'p%'`` on both
-SQLite and PostgreSQL.
+(docs/adr/0001-org-unit-tree.md), written by ``subtree_q`` so that it uses the
+path index on both databases (see there).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, Self, TypeVar
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
 
 from kechuang.core.errors import NotFound
 
@@ -26,6 +27,25 @@ class ScopedUser(Protocol):
 
     @property
     def scope_path(self) -> str | None: ...
+
+
+# Sorts after every character a path step may hold (0-9, A-Z) in byte order.
+PATH_CEILING = "~"
+
+
+def subtree_q(lookup: str, path: str) -> Q:
+    """Rows whose ``lookup`` (a tree path) lies in the subtree rooted at ``path``.
+
+    PostgreSQL serves ``LIKE 'p%'`` from the ``_like`` index Django creates.
+    SQLite cannot (its LIKE is case-insensitive, so it scans the index), but it
+    compares text byte by byte, so the equivalent range ``p <= x < p~`` is an
+    index range scan there. A range on PostgreSQL would depend on the column's
+    collation, hence one form per engine; the test suite checks both give the
+    same rows.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{lookup}__gte": path, f"{lookup}__lt": path + PATH_CEILING})
+    return Q(**{f"{lookup}__startswith": path})
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -43,7 +63,7 @@ class ScopedQuerySet(models.QuerySet):
         path = user.scope_path
         if not path:
             return self.none()
-        return self.filter(**{f"{self.owner_path}__startswith": path})
+        return self.filter(subtree_q(self.owner_path, path))
 
 
 M = TypeVar("M", bound=models.Model)

@@ -6,7 +6,7 @@ from typing import Self
 from django.db import models
 from django.utils import timezone
 
-from kechuang.core.scoping import ScopedQuerySet
+from kechuang.core.scoping import ScopedQuerySet, subtree_q
 from kechuang.regions.choices import Level, UnitKind
 
 
@@ -19,7 +19,7 @@ class OrgUnitQuerySet(ScopedQuerySet):
         return self.filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=on))
 
     def descendants_of(self, unit: models.Model, *, include_self: bool = False) -> Self:
-        qs = self.filter(path__startswith=unit.path)  # type: ignore[attr-defined]
+        qs = self.filter(subtree_q("path", unit.path))  # type: ignore[attr-defined]
         return qs if include_self else qs.exclude(pk=unit.pk)
 
     def children_of(self, unit: models.Model) -> Self:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kechuang.audit import services as audit
 from kechuang.core.authorization import Action, require
 from kechuang.core.errors import Conflict, Forbidden, InvalidInput
+from kechuang.core.scoping import subtree_q
 from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.divisions import SHIPPED_EDITION, Division
 from kechuang.regions.models import Department, OrgUnit, OrgUnitCode
@@ -255,6 +256,20 @@ def _retire_absent(
         for pk, code, source in current
         if source not in (MANUAL_ENTRY, MANUAL_EDIT) and code[:2] in provinces and code not in seen
     ]
+    # A unit that is gone takes its subtree with it: with --no-townships the townships of
+    # an abolished county are not in the edition read, yet cannot stay in force alone.
+    gone_ids = {pk for pk, _code in gone}
+    gone_paths = list(OrgUnit.objects.filter(pk__in=gone_ids).values_list("path", flat=True))
+    below: list[tuple[int, str]] = []
+    for path in _outermost(gone_paths):
+        below += [
+            (pk, code)
+            for pk, code in OrgUnit.objects.current()
+            .filter(subtree_q("path", path))
+            .values_list("id", "code")
+            if pk not in gone_ids
+        ]
+    gone += below
     ids = [pk for pk, _code in gone]
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -263,6 +278,15 @@ def _retire_absent(
             valid_to=effective
         )
     report.retired = sorted(code for _pk, code in gone)
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """The paths not inside another one of the list."""
+    result: list[str] = []
+    for path in sorted(paths):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return result
 
 
 # ---------------------------------------------------------------- administrators' edits

@@ -1050,3 +1050,17 @@ def test_no_department_is_set_up_in_or_moved_to_a_retired_unit(cast: Cast) -> No
         services.update_department(department, actor=admin, org_unit=spare)
     department.refresh_from_db()
     assert department.org_unit == cast.unit("jingchuan")
+
+
+def test_a_county_gone_from_a_county_level_edition_takes_its_townships_along(cast: Cast) -> None:
+    without_jingchuan = [
+        d for d in cast_divisions() if d.level <= Level.COUNTY and d.code != "620821"
+    ]
+    report = services.load_divisions(without_jingchuan, edition="国家统计局 新版")
+    assert "620821" in report.retired
+    assert "620821100" in report.retired
+    town = OrgUnit.objects.get(code="620821100")
+    assert town.valid_to is not None
+    assert not OrgUnitCode.objects.filter(org_unit=town, valid_to__isnull=True).exists()
+    # Siblings and the rest of the tree are untouched.
+    assert OrgUnit.objects.get(code="620823").valid_to is None
