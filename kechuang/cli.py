@@ -51,6 +51,8 @@ def serve(argv: list[str]) -> None:
         "-",
         "--timeout",
         "120",
+        # gunicorn 27's control socket would live in $HOME; nothing here uses it.
+        "--no-control-socket",
     ]
     run()
 
