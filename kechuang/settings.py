@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kechuang.core",
     "kechuang.audit",
     "kechuang.regions",
+    "kechuang.indicators",
     "kechuang.api",
     "kechuang.demo",
 ]

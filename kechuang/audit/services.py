@@ -38,7 +38,7 @@ def record(
         org_unit = owning_unit(obj)
     return LogEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=_actor_name(actor),
+        actor_name=actor_label(actor),
         org_unit=org_unit,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -99,7 +99,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _actor_name(actor: Any) -> str:
+def actor_label(actor: Any) -> str:
+    """How the log names an actor: "username（姓名）", or 系统 for the system."""
     if actor is None or not getattr(actor, "pk", None):
         return SYSTEM_ACTOR_NAME
     name = getattr(actor, "display_name", "") or ""

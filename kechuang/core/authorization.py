@@ -28,14 +28,25 @@ class Action(models.TextChoices):
     MANAGE_DEPARTMENTS = "manage_departments", _("管理部门")
     MANAGE_USERS = "manage_users", _("管理用户")
     VIEW_AUDIT = "view_audit", _("查看审计日志")
+    ENTER_DATA = "enter_data", _("填报与上报数据")
+    REVIEW_DATA = "review_data", _("审核数据")
+    SET_TARGETS = "set_targets", _("下达目标")
+    MANAGE_CATALOGUE = "manage_catalogue", _("维护指标体系")
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.CLERK: frozenset(),
-    Role.REVIEWER: frozenset({Action.VIEW_AUDIT}),
-    Role.LEADER: frozenset(),
+    Role.CLERK: frozenset({Action.ENTER_DATA}),
+    Role.REVIEWER: frozenset({Action.VIEW_AUDIT, Action.REVIEW_DATA}),
+    Role.LEADER: frozenset({Action.SET_TARGETS}),
     Role.ADMINISTRATOR: frozenset(
-        {Action.MANAGE_ORG_UNITS, Action.MANAGE_DEPARTMENTS, Action.MANAGE_USERS, Action.VIEW_AUDIT}
+        {
+            Action.MANAGE_ORG_UNITS,
+            Action.MANAGE_DEPARTMENTS,
+            Action.MANAGE_USERS,
+            Action.VIEW_AUDIT,
+            Action.SET_TARGETS,
+            Action.MANAGE_CATALOGUE,
+        }
     ),
 }
 
