@@ -23,6 +23,11 @@ _BINARY: dict[type, Callable[[float, float], float]] = {
     ast.Div: operator.truediv,
 }
 _FUNCTIONS: dict[str, Callable[..., float]] = {"abs": abs, "min": min, "max": max}
+_ARITY: dict[str, Callable[[int], bool]] = {
+    "abs": lambda n: n == 1,
+    "min": lambda n: n >= 2,
+    "max": lambda n: n >= 2,
+}
 
 
 class ExpressionError(ValueError):
@@ -79,7 +84,7 @@ def _check(node: ast.AST, text: str, codes: set[str]) -> None:
         and isinstance(node.func, ast.Name)
         and node.func.id in _FUNCTIONS
         and not node.keywords
-        and node.args
+        and _ARITY[node.func.id](len(node.args))
     ):
         for arg in node.args:
             _check(arg, text, codes)
