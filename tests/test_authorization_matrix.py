@@ -35,6 +35,10 @@ from kechuang.accounts import services as accounts
 from kechuang.accounts.models import User
 from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
+from kechuang.indicators import services as indicators
+from kechuang.indicators.models import DataValue, Submission
+from kechuang.indicators.services import ValueChange
+from kechuang.indicators.tests.conftest import build_catalogue
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level
 from kechuang.regions.models import Department, OrgUnit, OrgUnitCode
@@ -148,6 +152,7 @@ def built_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
             org_unit=cast.unit("lanzhou"),
             role="clerk",
         )
+        build_submissions(cast)
         yield World(lanzhou_clerk.pk)
         call_command("flush", interactive=False, verbosity=0)
 
@@ -155,6 +160,28 @@ def built_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
 @pytest.fixture
 def world(built_world: World, db: Any) -> World:
     return built_world
+
+
+SUBMISSION_UNITS = ("gansu", "pingliang", "jingchuan", "chengguan_town", "chongxin", "lanzhou")
+# One submission per state and unit, told apart by year.
+APPROVED_YEAR, SUBMITTED_YEAR, DRAFT_YEAR, NEW_YEAR = 2021, 2022, 2023, 2030
+VALID = {"RD_EXP": 0.16, "GOV_ST_EXP": 0.18, "GOV_EXP": 12.5, "HTE_NEW": 1}
+
+
+def build_submissions(cast: Any) -> None:
+    dataset = build_catalogue().dataset
+    for key in SUBMISSION_UNITS:
+        for year in (APPROVED_YEAR, SUBMITTED_YEAR, DRAFT_YEAR):
+            submission = indicators.open_submission(dataset, cast.unit(key), year, actor=None)
+            indicators.set_values(
+                submission, [ValueChange(c, v) for c, v in VALID.items()], actor=None
+            )
+            if year == DRAFT_YEAR:
+                continue
+            submission = indicators.submit_submission(submission, actor=None)
+            if year == APPROVED_YEAR:
+                while submission.status != "approved":
+                    submission = indicators.approve_submission(submission, actor=None)
 
 
 def fingerprint() -> str:
@@ -169,6 +196,10 @@ def fingerprint() -> str:
             "pk", "username", "org_unit", "role", "is_active", "display_name", "password"
         ),
         LogEntry.objects.order_by("pk").values_list("pk", "action", "object_id"),
+        Submission.objects.order_by("pk").values_list(
+            "pk", "status", "next_level", "visible_level", "return_reason"
+        ),
+        DataValue.objects.order_by("pk").values_list("pk", "value", "comment"),
     ]
     blob = json.dumps([list(t) for t in tables], default=str, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -596,6 +627,154 @@ def test_password_change_is_own_only(world: World) -> None:
     assert LogEntry.objects.filter(action="accounts.user.set_password", actor=clerk).count() == 1
 
 
+# ---------------------------------------------------------------- indicator data (issue 3)
+
+
+CATALOGUE_URLS = {
+    "api:indicator-list",
+    "api:indicator-detail",
+    "api:dataset-list",
+    "api:dataset-detail",
+}
+SUBMISSION_ACTIONS = ("submit", "approve", "return", "reopen", "values", "validation")
+SUBMISSION_URLS = {
+    "api:submission-list",
+    "api:submission-detail",
+    "api:data-value-list",
+    "api:data-value-detail",
+} | {f"api:submission-{name}" for name in SUBMISSION_ACTIONS}
+SUBMISSION_OPERATIONS = (
+    "read",
+    "values-read",
+    "open",
+    "values",
+    "submit",
+    "approve",
+    "return",
+    "reopen",
+    "validation",
+)
+
+
+def expected_submission(
+    operation: str, role: str, relation: str, actor: User, unit: OrgUnit
+) -> bool:
+    """The workflow policy (ADR 0004), stated from the actor's side.
+
+    Reads: the subtree, and only what review has carried up to the actor's
+    level (the target's submitted data waits for the level just above it, the
+    one approving first: the city for a county or township, the province for a city).
+    Writes: clerks open and fill their own unit's drafts (and may open a child's);
+    reviewers approve or return at exactly the pending level; reopening belongs
+    to the final level (the province here).
+    """
+    in_subtree = relation in ("own", "child")
+    pending = 2 if unit.level > 2 else 1
+    level = actor.org_unit.level
+    if operation in ("read", "values-read", "validation"):
+        return in_subtree and level >= pending
+    if operation == "open":
+        return role == "clerk" and in_subtree
+    if operation in ("values", "submit"):
+        return role == "clerk" and relation == "own"
+    if operation in ("approve", "return"):
+        return role == "reviewer" and relation == "child" and level == pending
+    return role == "reviewer" and relation == "child" and level == 1  # reopen
+
+
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation", "operation"),
+    [
+        pytest.param(actor, role, relation, op, id=f"{actor}-{role}-{relation}-{op}")
+        for actor in ACTORS
+        for role in ROLES
+        for relation in RELATIONS
+        for op in SUBMISSION_OPERATIONS
+    ],
+)
+def test_submission_matrix(
+    world: World, actor_key: str, role: str, relation: str, operation: str
+) -> None:
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    year = {
+        "approve": SUBMITTED_YEAR,
+        "return": SUBMITTED_YEAR,
+        "reopen": APPROVED_YEAR,
+        "read": SUBMITTED_YEAR,
+        "values-read": SUBMITTED_YEAR,
+        "validation": SUBMITTED_YEAR,
+    }.get(operation, DRAFT_YEAR)
+    target = Submission.objects.get(org_unit=unit, year=year)
+    allowed = expected_submission(operation, role, relation, actor, unit)
+    client = APIClient()
+    client.force_authenticate(actor)
+    before, log_count = fingerprint(), LogEntry.objects.count()
+
+    if operation in ("read", "validation"):
+        name = "api:submission-validation" if operation == "validation" else "api:submission-detail"
+        response = client.get(reverse(name, args=[target.pk]))
+        listing = client.get(reverse("api:submission-list"), {"limit": 1000})
+        assert response.status_code == (200 if allowed else 404)
+        assert (target.pk in {r["id"] for r in listing.json()["results"]}) is allowed
+        assert fingerprint() == before
+        return
+    if operation == "values-read":
+        listing = client.get(reverse("api:data-value-list"), {"submission": target.pk})
+        cell = DataValue.objects.filter(submission=target).first()
+        detail = client.get(reverse("api:data-value-detail", args=[cell.pk]))
+        assert (listing.json()["count"] == len(VALID)) is allowed
+        assert detail.status_code == (200 if allowed else 404)
+        return
+
+    if operation == "open":
+        response = client.post(
+            reverse("api:submission-list"),
+            {"dataset": "COUNTY_ANNUAL", "org_unit": unit.pk, "year": NEW_YEAR},
+            format="json",
+        )
+    elif operation == "values":
+        response = client.post(
+            reverse("api:submission-values", args=[target.pk]),
+            {"values": [{"indicator": "RD_EXP", "value": 0.3}]},
+            format="json",
+        )
+    else:
+        name = f"api:submission-{operation}"
+        response = client.post(
+            reverse(name, args=[target.pk]), {"reason": "口径需复核"}, format="json"
+        )
+    if allowed:
+        assert response.status_code in (200, 201), response.content
+        assert fingerprint() != before
+        assert LogEntry.objects.filter(pk__gt=0).count() > log_count
+        assert LogEntry.objects.order_by("-pk").first().actor_id == actor.pk
+    else:
+        assert response.status_code in (400, 403, 404, 409), response.content
+        assert fingerprint() == before, "a denied write changed the database"
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE_URLS))
+def test_the_catalogue_is_readable_by_everyone_signed_in_and_by_nobody_else(
+    world: World, name: str
+) -> None:
+    build_catalogue_if_missing()
+    args = []
+    if name.endswith("detail"):
+        args = ["RD_EXP"] if "indicator" in name else ["COUNTY_ANNUAL"]
+    url = reverse(name, args=args)
+    assert APIClient().get(url).status_code in (401, 403)
+    for role in ROLES:
+        client = APIClient()
+        client.force_authenticate(world.user("jingchuan", role))
+        assert client.get(url).status_code == 200
+        assert client.post(url, {}, format="json").status_code in (403, 405)
+
+
+def build_catalogue_if_missing() -> None:
+    assert DataValue.objects.exists(), "the module world holds the catalogue"
+
+
 # ---------------------------------------------------------------- nothing left uncovered
 
 
@@ -618,6 +797,8 @@ COVERED = (
         "api:docs",
         "api:token",
     }
+    | CATALOGUE_URLS
+    | SUBMISSION_URLS
 )
 
 

@@ -10,6 +10,12 @@ from rest_framework.routers import DefaultRouter
 
 from kechuang.accounts.api import ObtainTokenView, UserViewSet
 from kechuang.audit.api import LogEntryViewSet
+from kechuang.indicators.api import (
+    DataSetViewSet,
+    DataValueViewSet,
+    IndicatorViewSet,
+    SubmissionViewSet,
+)
 from kechuang.regions.api import DepartmentViewSet, OrgUnitViewSet
 
 app_name = "api"
@@ -19,6 +25,10 @@ router.register("regions/org-units", OrgUnitViewSet, basename="org-unit")
 router.register("regions/departments", DepartmentViewSet, basename="department")
 router.register("accounts/users", UserViewSet, basename="user")
 router.register("audit/log-entries", LogEntryViewSet, basename="log-entry")
+router.register("indicators/indicators", IndicatorViewSet, basename="indicator")
+router.register("indicators/datasets", DataSetViewSet, basename="dataset")
+router.register("indicators/submissions", SubmissionViewSet, basename="submission")
+router.register("indicators/data-values", DataValueViewSet, basename="data-value")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

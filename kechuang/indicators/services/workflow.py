@@ -233,7 +233,7 @@ def reopen_submission(submission: Submission, *, actor: Any, reason: str) -> Sub
     final = approval_chain(submission)[-1]
     reviewer_unit = _reviewing_unit(submission, final)
     require(actor, Action.REVIEW_DATA, reviewer_unit or submission.org_unit)
-    if not actor.is_superuser and actor.org_unit.level > final:
+    if actor is not None and not actor.is_superuser and actor.org_unit.level > final:
         raise Forbidden(_("只有最终审定层级的审核员可以重新打开已审定的数据。"))
     reason = _require_reason(reason)
     before = _snapshot(submission)
@@ -258,7 +258,11 @@ def _require_reviewer(submission: Submission, actor: Any) -> None:
     require(actor, Action.REVIEW_DATA, reviewer_unit or submission.org_unit)
     # A reviewer acts at their own level only: the county never approves itself,
     # the province does not skip the city.
-    if not actor.is_superuser and actor.org_unit.level != submission.next_level:
+    if (
+        actor is not None
+        and not actor.is_superuser
+        and actor.org_unit.level != submission.next_level
+    ):
         raise Forbidden(
             _("该填报当前应由%(level)s审核。") % {"level": Level(submission.next_level).label}
         )
