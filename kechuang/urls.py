@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("kechuang.accounts.urls")),
     path("regions/", include("kechuang.regions.urls")),
     path("audit/", include("kechuang.audit.urls")),
+    path("data/", include("kechuang.indicators.urls")),
     path("api/", include("kechuang.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

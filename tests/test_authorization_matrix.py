@@ -754,6 +754,92 @@ def test_submission_matrix(
         assert fingerprint() == before, "a denied write changed the database"
 
 
+INDICATOR_PAGES = {
+    # page name → (the workflow operation it performs, HTTP method, submission year)
+    "indicators:submission": ("read", "get", SUBMITTED_YEAR),
+    "indicators:approve": ("approve", "post", SUBMITTED_YEAR),
+    "indicators:return": ("return", "post", SUBMITTED_YEAR),
+    "indicators:reopen": ("reopen", "post", APPROVED_YEAR),
+}
+
+
+@pytest.mark.parametrize(
+    ("page_name", "actor_key", "role", "relation"),
+    [
+        pytest.param(name, actor, role, relation, id=f"{name}-{actor}-{role}-{relation}")
+        for name in [*INDICATOR_PAGES, "indicators:submission-save"]
+        for actor in ACTORS
+        for role in ROLES
+        for relation in RELATIONS
+    ],
+)
+def test_indicator_page_matrix(
+    world: World, page_name: str, actor_key: str, role: str, relation: str
+) -> None:
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    if page_name == "indicators:submission-save":
+        operation, method, year, name = "values", "post", DRAFT_YEAR, "indicators:submission"
+    else:
+        (operation, method, year), name = INDICATOR_PAGES[page_name], page_name
+    target = Submission.objects.get(org_unit=unit, year=year)
+    allowed = expected_submission(operation, role, relation, actor, unit)
+    client = Client()
+    client.force_login(actor)
+    before, log_count = fingerprint(), LogEntry.objects.count()
+    url = reverse(name, args=[target.pk])
+    if method == "get":
+        assert client.get(url).status_code == (200 if allowed else 404)
+        return
+    data = {
+        "reason": "口径需复核",
+        "v_RD_EXP": "0.3",
+        "v_GOV_ST_EXP": "0.18",
+        "v_GOV_EXP": "12.5",
+        "v_HTE_NEW": "1",
+        "save": "1",
+    }
+    response = client.post(url, data)
+    if allowed:
+        assert response.status_code == 302
+        assert fingerprint() != before
+        assert LogEntry.objects.order_by("-pk").first().actor_id == actor.pk
+        assert LogEntry.objects.count() > log_count
+    else:
+        assert response.status_code in (200, 403, 404, 409)
+        assert fingerprint() == before, "a denied write changed the database"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_clerks_open_their_own_units_form(world: World, role: str) -> None:
+    actor = world.user("jingchuan", role)
+    client = Client()
+    client.force_login(actor)
+    assert client.get(reverse("indicators:my-data")).status_code == 200
+    assert client.get(reverse("indicators:review")).status_code == 200
+    before = fingerprint()
+    response = client.post(
+        reverse("indicators:open"), {"dataset": "COUNTY_ANNUAL", "year": NEW_YEAR}
+    )
+    if role == "clerk":
+        assert response.status_code == 302
+        assert Submission.objects.filter(org_unit=actor.org_unit, year=NEW_YEAR).exists()
+    else:
+        assert response.status_code == 403
+        assert fingerprint() == before
+
+
+def test_the_review_matrix_lists_only_the_viewers_subtree(world: World) -> None:
+    client = Client()
+    client.force_login(world.user("pingliang", "reviewer"))
+    page = client.get(
+        reverse("indicators:review"), {"dataset": "COUNTY_ANNUAL", "year": SUBMITTED_YEAR}
+    ).content.decode()
+    assert "泾川县" in page
+    assert "崇信县" in page
+    assert "城关区" not in page  # a county of the sibling city 兰州市
+
+
 @pytest.mark.parametrize("name", sorted(CATALOGUE_URLS))
 def test_the_catalogue_is_readable_by_everyone_signed_in_and_by_nobody_else(
     world: World, name: str
@@ -799,6 +885,8 @@ COVERED = (
     }
     | CATALOGUE_URLS
     | SUBMISSION_URLS
+    | set(INDICATOR_PAGES)
+    | {"indicators:my-data", "indicators:open", "indicators:review"}
 )
 
 

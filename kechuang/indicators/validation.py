@@ -6,12 +6,15 @@ submission (errors) and what needs an explanation (warnings).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from kechuang.indicators.expressions import COMPARE, parse
+
+CODE_TOKEN = re.compile(r"\b[A-Z][A-Z0-9_]*\b")
 
 # Iglewicz & Hoaglin: |modified z| > 3.5 marks a likely outlier.
 OUTLIER_Z = 3.5
@@ -44,8 +47,18 @@ class BoundSpec:
     integer: bool
 
 
-def check_rules(rules: Iterable[RuleSpec], values: Mapping[str, float | None]) -> list[Finding]:
-    """Every rule whose both sides can be computed and whose comparison fails."""
+SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "=", "!=": "≠"}
+
+
+def check_rules(
+    rules: Iterable[RuleSpec],
+    values: Mapping[str, float | None],
+    names: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Every rule whose both sides can be computed and whose comparison fails.
+
+    ``names`` (code → name) makes the message read in words, not codes.
+    """
     findings = []
     for rule in rules:
         left, right = parse(rule.left), parse(rule.right)
@@ -53,15 +66,20 @@ def check_rules(rules: Iterable[RuleSpec], values: Mapping[str, float | None]) -
         if a is None or b is None:
             continue
         if not COMPARE[rule.operator](a, b):
+            lhs, rhs = _words(rule.left, names), _words(rule.right, names)
+            message = f"{rule.name}：{lhs}（{a:g}）应 {SYMBOLS[rule.operator]} {rhs}（{b:g}）"
             findings.append(
                 Finding(
-                    rule.importance,
-                    rule.code,
-                    f"{rule.name}：{rule.left}（{a:g}）应 {rule.operator} {rule.right}（{b:g}）",
-                    tuple(sorted(left.codes | right.codes)),
+                    rule.importance, rule.code, message, tuple(sorted(left.codes | right.codes))
                 )
             )
     return findings
+
+
+def _words(expression: str, names: Mapping[str, str] | None) -> str:
+    if not names:
+        return expression
+    return CODE_TOKEN.sub(lambda m: names.get(m.group(0), m.group(0)), expression)
 
 
 def check_bounds(bounds: Iterable[BoundSpec], values: Mapping[str, float | None]) -> list[Finding]:

@@ -22,7 +22,7 @@ from kechuang.core.authorization import Action, require
 from kechuang.core.errors import Forbidden, InvalidInput
 from kechuang.indicators.choices import Importance, SubmissionStatus
 from kechuang.indicators.errors import InvalidTransition, ValidationFailed
-from kechuang.indicators.models import DataValue, Submission, ValidationRule
+from kechuang.indicators.models import DataValue, Indicator, Submission, ValidationRule
 from kechuang.indicators.validation import (
     BoundSpec,
     Finding,
@@ -90,6 +90,7 @@ def validate_submission(submission: Submission) -> list[Finding]:
             "indicator__code", "value"
         )
     )
+    names = dict(Indicator.objects.values_list("code", "name"))
     required = {
         m.indicator.code: m.indicator.name
         for m in members
@@ -127,7 +128,7 @@ def validate_submission(submission: Submission) -> list[Finding]:
     findings = (
         check_completeness(required, values)
         + check_bounds(bounds, values)
-        + check_rules(rules, values)
+        + check_rules(rules, values, names)
         + check_outliers(history, {m.indicator.code: m.indicator.name for m in members}, values)
     )
     return sorted(findings, key=lambda f: (f.severity != Importance.ERROR, f.code))

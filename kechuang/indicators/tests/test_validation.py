@@ -74,3 +74,10 @@ def test_modified_z_scores_are_centred_and_scale_free(xs: list[int]) -> None:
 def test_operators(op: str, a: float, b: float, broken: bool) -> None:
     rule = RuleSpec("R", "R", "A", op, "B", "warning")
     assert bool(check_rules([rule], {"A": a, "B": b})) is broken
+
+
+def test_rule_messages_read_in_indicator_names_when_given() -> None:
+    names = {"GOV_ST_EXP": "本级财政科技支出", "GOV_EXP": "一般公共预算支出"}
+    [finding] = check_rules([RULE], {"GOV_ST_EXP": 5.0, "GOV_EXP": 3.0}, names)
+    assert "本级财政科技支出（5）应 ≤ 一般公共预算支出（3）" in finding.message
+    assert "GOV_EXP" not in finding.message

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from kechuang.indicators import views
+
+app_name = "indicators"
+urlpatterns = [
+    path("", views.my_data, name="my-data"),
+    path("open/", views.open_form, name="open"),
+    path("submissions/<int:pk>/", views.submission_detail, name="submission"),
+    path("submissions/<int:pk>/approve/", views.approve, name="approve"),
+    path("submissions/<int:pk>/return/", views.return_, name="return"),
+    path("submissions/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("review/", views.review_matrix, name="review"),
+]
