@@ -14,6 +14,8 @@ the environment, with a default that is safe (closed) rather than convenient:
     KECHUANG_TRUSTED_PROXY_COUNT  reverse proxies in front that append X-Forwarded-For
     KECHUANG_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://kj.example.gov.cn)
     KECHUANG_LOG_LEVEL      default "INFO"
+    KECHUANG_SITE_URL       the address users reach (printed in QR codes)
+    KECHUANG_MEDIA_ROOT     uploaded files (default var/media)
     KECHUANG_LOGIN_MAX_FAILURES / KECHUANG_LOGIN_LOCKOUT_SECONDS   login throttling
 
 See .env.example. There is no module-level mutable state here or elsewhere: a
@@ -54,6 +56,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("KECHUANG_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("KECHUANG_CSRF_TRUSTED_ORIGINS", "")
+# The address people reach the platform at: printed in QR codes on paper copies.
+SITE_URL = os.environ.get("KECHUANG_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     # First, so its createsuperuser/changepassword (which point to the audited
@@ -157,6 +161,13 @@ USE_I18N = True
 USE_TZ = True
 
 # ---------------------------------------------------------------- static files
+MEDIA_URL = "media/"
+# Uploaded files (scans of stamped paper copies). Production points this at
+# shared storage so that every app server sees the same files.
+MEDIA_ROOT = Path(os.environ.get("KECHUANG_MEDIA_ROOT", VAR_DIR / "media"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
@@ -224,4 +235,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KECHUANG_LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every layout step at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
 }

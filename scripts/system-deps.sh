@@ -2,9 +2,10 @@
 # Debian packages Kechuang's tests and documents need; installs only what is missing.
 #   chromium        real browser for the page tests (driven by Playwright, never downloaded)
 #   fonts-noto-cjk  Chinese glyphs in screenshots, PDFs and charts
+#   poppler-utils   pdftoppm, to look at generated PDFs as images in tests
 set -eu
 missing=""
-for pkg in chromium fonts-noto-cjk; do
+for pkg in chromium fonts-noto-cjk poppler-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0

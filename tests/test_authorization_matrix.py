@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -37,7 +38,7 @@ from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
 from kechuang.indicators import services as indicators
 from kechuang.indicators.models import DataValue, Submission
-from kechuang.indicators.services import ValueChange
+from kechuang.indicators.services import ValueChange, paper
 from kechuang.indicators.tests.conftest import build_catalogue
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level
@@ -760,6 +761,7 @@ INDICATOR_PAGES = {
     "indicators:approve": ("approve", "post", SUBMITTED_YEAR),
     "indicators:return": ("return", "post", SUBMITTED_YEAR),
     "indicators:reopen": ("reopen", "post", APPROVED_YEAR),
+    "indicators:submission-pdf": ("read", "get", SUBMITTED_YEAR),
 }
 
 
@@ -808,6 +810,44 @@ def test_indicator_page_matrix(
     else:
         assert response.status_code in (200, 403, 404, 409)
         assert fingerprint() == before, "a denied write changed the database"
+
+
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_scan_upload_and_view_matrix(
+    world: World, settings: Any, tmp_path: Any, actor_key: str, role: str, relation: str
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    target = Submission.objects.get(org_unit=unit, year=SUBMITTED_YEAR)
+    client = Client()
+    client.force_login(actor)
+    before = fingerprint()
+    upload = SimpleUploadedFile("stamped.pdf", b"%PDF-1.7\n", content_type="application/pdf")
+    response = client.post(
+        reverse("indicators:submission-scan-upload", args=[target.pk]), {"scan": upload}
+    )
+    # Only the submitting unit's own clerks attach its stamped copy.
+    if role == "clerk" and relation == "own":
+        assert response.status_code == 302
+        target.refresh_from_db()
+        assert target.scan
+    else:
+        assert response.status_code in (403, 404)
+        assert fingerprint() == before
+        # Give the view something to serve: the system attaches the scan instead.
+        paper.attach_scan(target, SimpleUploadedFile("s.pdf", b"%PDF-1.7\n"), actor=None)
+    view = client.get(reverse("indicators:submission-scan", args=[target.pk]))
+    readable = expected_submission("read", role, relation, actor, unit)
+    assert view.status_code == (200 if readable else 404)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -886,7 +926,13 @@ COVERED = (
     | CATALOGUE_URLS
     | SUBMISSION_URLS
     | set(INDICATOR_PAGES)
-    | {"indicators:my-data", "indicators:open", "indicators:review"}
+    | {
+        "indicators:my-data",
+        "indicators:open",
+        "indicators:review",
+        "indicators:submission-scan",
+        "indicators:submission-scan-upload",
+    }
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from kechuang.indicators.errors import ValidationFailed
 from kechuang.indicators.expressions import parse
 from kechuang.indicators.forms import OpenForm, ReasonForm, ValuesForm
 from kechuang.indicators.models import DataSet, DataValue, Submission
-from kechuang.indicators.services import ValueChange
+from kechuang.indicators.services import ValueChange, paper
 from kechuang.indicators.services.workflow import approval_chain
 from kechuang.regions.models import OrgUnit
 
@@ -182,6 +182,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": findings,
             "editable": editable,
             "can_review": _can_review(request.user, submission),
+            "can_upload_scan": has_action(request.user, Action.ENTER_DATA)
+            and submission.status != SubmissionStatus.DRAFT,
             "can_reopen": _can_reopen(request.user, submission),
             "reason_form": ReasonForm(),
             "due": due_date(submission.dataset, submission.year),
@@ -301,4 +303,45 @@ def review_matrix(request: HttpRequest) -> HttpResponse:
             "counts": dict(counts),
             "due": due_date(dataset, year) if dataset else None,
         },
+    )
+
+
+@login_required
+def submission_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The paper copy to print, sign and stamp."""
+    submission = access_object(
+        Submission.objects.select_related("org_unit", "dataset"), request.user, pk
+    )
+    pdf = paper.print_submission(submission, actor=request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"{submission.org_unit.code}-{submission.year}-{submission.dataset.code}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def submission_scan_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = access_object(
+        Submission.objects.select_related("org_unit", "dataset"), request.user, pk
+    )
+    upload = request.FILES.get("scan")
+    if upload is None:
+        messages.error(request, _("请选择扫描件文件。"))
+    else:
+        paper.attach_scan(submission, upload, actor=request.user)
+        messages.success(request, _("已上传盖章扫描件。"))
+    return redirect("indicators:submission", pk=pk)
+
+
+@login_required
+def submission_scan(request: HttpRequest, pk: int) -> FileResponse:
+    """The stamped scan, served only to those who may see the submission."""
+    submission = access_object(Submission.objects.all(), request.user, pk)
+    if not submission.scan:
+        raise Http404
+    return FileResponse(
+        submission.scan.open("rb"),
+        as_attachment=False,
+        filename=submission.scan.name.rsplit("/", 1)[-1],
     )
