@@ -37,8 +37,8 @@ from kechuang.accounts.models import User
 from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
 from kechuang.indicators import services as indicators
-from kechuang.indicators.models import DataValue, Submission
-from kechuang.indicators.services import ValueChange, paper
+from kechuang.indicators.models import DataValue, Indicator, Submission, Target
+from kechuang.indicators.services import ValueChange, paper, targets
 from kechuang.indicators.tests.conftest import build_catalogue
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level
@@ -76,9 +76,11 @@ def expected(resource: str, operation: str, role: str, relation: str, target_lev
             "department": set(ROLES),
             "user": {"admin"},
             "log-entry": {"admin", "reviewer"},
+            "target": set(ROLES),
         }[resource]
         return role in readers and in_subtree
-    if resource == "log-entry" or role != "admin" or not in_subtree:
+    writers = {"log-entry": set(), "target": {"admin", "leader"}}.get(resource, {"admin"})
+    if role not in writers or not in_subtree:
         return False
     if resource == "org-unit":
         if operation == "create":  # the target is the new unit's parent
@@ -166,6 +168,7 @@ def world(built_world: World, db: Any) -> World:
 SUBMISSION_UNITS = ("gansu", "pingliang", "jingchuan", "chengguan_town", "chongxin", "lanzhou")
 # One submission per state and unit, told apart by year.
 APPROVED_YEAR, SUBMITTED_YEAR, DRAFT_YEAR, NEW_YEAR = 2021, 2022, 2023, 2030
+TARGET_YEAR = 2024
 VALID = {"RD_EXP": 0.16, "GOV_ST_EXP": 0.18, "GOV_EXP": 12.5, "HTE_NEW": 1}
 
 
@@ -178,6 +181,14 @@ def build_submissions(cast: Any) -> None:
                 submission, [ValueChange(c, v) for c, v in VALID.items()], actor=None
             )
             if year == DRAFT_YEAR:
+                targets.set_target(
+                    actor=None,
+                    org_unit=cast.unit(key),
+                    indicator=Indicator.objects.get(code="RD_EXP"),
+                    year=TARGET_YEAR,
+                    comparator="gte",
+                    value=0.2,
+                )
                 continue
             submission = indicators.submit_submission(submission, actor=None)
             if year == APPROVED_YEAR:
@@ -232,6 +243,7 @@ API_TARGETS = {
     "department": "api:department",
     "user": "api:user",
     "log-entry": "api:log-entry",
+    "target": "api:target",
 }
 
 
@@ -246,6 +258,8 @@ def api_target(
         return world.department(key)
     if resource == "user":
         return world.user_at(key, actor)
+    if resource == "target":
+        return Target.objects.get(org_unit__code=UNIT_CODES[key], year=TARGET_YEAR)
     return world.entry(key)
 
 
@@ -269,12 +283,22 @@ def api_payload(resource: str, operation: str, unit: OrgUnit, target: Any) -> di
                 "role": "clerk",
             }
         return {"display_name": "新姓名"}
+    if resource == "target":
+        if operation == "create":
+            return {
+                "org_unit": unit.pk,
+                "indicator": "GOV_EXP",
+                "year": TARGET_YEAR,
+                "comparator": "gte",
+                "value": 1.0,
+            }
+        return {"value": 2.0}
     return {"action": "forged"}
 
 
 @pytest.mark.parametrize(
     ("resource", "actor_key", "role", "relation", "operation"),
-    matrix("org-unit", "department", "user", "log-entry"),
+    matrix("org-unit", "department", "user", "log-entry", "target"),
 )
 def test_api_matrix(
     world: World, resource: str, actor_key: str, role: str, relation: str, operation: str
@@ -850,6 +874,31 @@ def test_scan_upload_and_view_matrix(
     assert view.status_code == (200 if readable else 404)
 
 
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_targets_page_and_status_matrix(
+    world: World, actor_key: str, role: str, relation: str
+) -> None:
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    in_subtree = relation in ("own", "child")
+    client = Client()
+    client.force_login(actor)
+    page = client.get(reverse("indicators:targets"), {"unit": unit.pk, "year": TARGET_YEAR})
+    assert page.status_code == (200 if in_subtree else 404)
+    api = APIClient()
+    api.force_authenticate(actor)
+    rows = api.get(reverse("api:target-status"), {"year": TARGET_YEAR}).json()
+    assert (unit.code in {r["org_unit_code"] for r in rows}) is in_subtree
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_only_clerks_open_their_own_units_form(world: World, role: str) -> None:
     actor = world.user("jingchuan", role)
@@ -932,6 +981,8 @@ COVERED = (
         "indicators:review",
         "indicators:submission-scan",
         "indicators:submission-scan-upload",
+        "indicators:targets",
+        "api:target-status",
     }
 )
 

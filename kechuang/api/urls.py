@@ -15,6 +15,7 @@ from kechuang.indicators.api import (
     DataValueViewSet,
     IndicatorViewSet,
     SubmissionViewSet,
+    TargetViewSet,
 )
 from kechuang.regions.api import DepartmentViewSet, OrgUnitViewSet
 
@@ -29,6 +30,7 @@ router.register("indicators/indicators", IndicatorViewSet, basename="indicator")
 router.register("indicators/datasets", DataSetViewSet, basename="dataset")
 router.register("indicators/submissions", SubmissionViewSet, basename="submission")
 router.register("indicators/data-values", DataValueViewSet, basename="data-value")
+router.register("indicators/targets", TargetViewSet, basename="target")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -20,6 +20,18 @@ ACTION_LABELS = {
     "accounts.user.login": _("登录"),
     "accounts.token.create": _("签发接口令牌"),
     "demo.load": _("载入示例数据"),
+    "indicators.catalogue.load": _("载入指标体系"),
+    "indicators.submission.open": _("新建填报"),
+    "indicators.submission.submit": _("上报数据"),
+    "indicators.submission.approve": _("审核通过"),
+    "indicators.submission.return": _("退回填报"),
+    "indicators.submission.reopen": _("重新打开已审定数据"),
+    "indicators.submission.scan": _("上传盖章扫描件"),
+    "indicators.values.set": _("填写数值"),
+    "indicators.values.import": _("导入数据文件"),
+    "indicators.target.create": _("下达目标"),
+    "indicators.target.update": _("修改目标"),
+    "indicators.target.delete": _("删除目标"),
 }
 
 

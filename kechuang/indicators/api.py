@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kechuang.core.api import ScopedPrimaryKeyRelatedField, ScopedReadOnlyViewSet
+from kechuang.core.api import (
+    ScopedModelViewSet,
+    ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
+)
+from kechuang.core.authorization import Action
+from kechuang.core.errors import InvalidInput
 from kechuang.indicators import services
 from kechuang.indicators.choices import Channel
-from kechuang.indicators.models import DataSet, DataValue, Indicator, Submission
-from kechuang.indicators.services import ValueChange
+from kechuang.indicators.models import DataSet, DataValue, Indicator, Submission, Target
+from kechuang.indicators.services import ValueChange, targets
 from kechuang.regions.models import OrgUnit
 
 
@@ -256,3 +263,86 @@ class DataValueViewSet(ScopedReadOnlyViewSet):
     queryset = DataValue.objects.select_related("indicator", "org_unit")
     serializer_class = DataValueSerializer
     filterset_fields = ["org_unit", "year", "indicator__code", "submission"]
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    org_unit = ScopedPrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
+    set_by_unit_code = serializers.CharField(
+        source="set_by_unit.code", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "org_unit",
+            "indicator",
+            "year",
+            "comparator",
+            "value",
+            "value_high",
+            "base_year",
+            "note",
+            "set_by_unit_code",
+            "is_demo",
+        ]
+        read_only_fields = ["is_demo"]
+        validators: list[Any] = []
+
+
+class TargetStatusSerializer(serializers.Serializer):
+    target = serializers.IntegerField(source="target.pk")
+    org_unit_code = serializers.CharField(source="target.org_unit.code")
+    indicator = serializers.CharField(source="target.indicator.code")
+    year = serializers.IntegerField(source="target.year")
+    value = serializers.FloatField(allow_null=True)
+    value_year = serializers.IntegerField(allow_null=True)
+    completion = serializers.FloatField(allow_null=True)
+    probability = serializers.FloatField(allow_null=True)
+    light = serializers.CharField()
+    is_final = serializers.BooleanField()
+
+
+class TargetViewSet(ScopedModelViewSet):
+    """Targets of the units in the caller's subtree; ``status`` tells where each stands."""
+
+    queryset = Target.objects.select_related("org_unit", "indicator", "set_by_unit")
+    serializer_class = TargetSerializer
+    filterset_fields = ["org_unit", "year", "indicator__code"]
+    write_action = Action.SET_TARGETS
+
+    def create_object(self, data: dict[str, Any]) -> Target:
+        return targets.set_target(actor=self.request.user, **data)
+
+    def update_object(self, instance: Target, data: dict[str, Any]) -> Target:
+        fields = {
+            name: getattr(instance, name)
+            for name in (
+                "org_unit",
+                "indicator",
+                "year",
+                "comparator",
+                "value",
+                "value_high",
+                "base_year",
+                "note",
+            )
+        }
+        if (
+            ("org_unit" in data
+            and data["org_unit"].pk != instance.org_unit_id)
+            or ("indicator" in data and data["indicator"].pk != instance.indicator_id)
+        ):
+            raise InvalidInput(_("目标的单位和指标不能修改，请删除后重新下达。"))
+        fields.update(data)
+        return targets.set_target(actor=self.request.user, **fields)
+
+    def delete_object(self, instance: Target) -> None:
+        targets.delete_target(instance, actor=self.request.user)
+
+    @extend_schema(responses=TargetStatusSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="status", url_name="status")
+    def status_list(self, request: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())[:5000]
+        return Response(TargetStatusSerializer(targets.target_status(queryset), many=True).data)

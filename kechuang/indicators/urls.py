@@ -18,4 +18,5 @@ urlpatterns = [
         name="submission-scan-upload",
     ),
     path("review/", views.review_matrix, name="review"),
+    path("targets/", views.targets_overview, name="targets"),
 ]

@@ -21,13 +21,14 @@ from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import DomainError
 from kechuang.core.scoping import access_object
 from kechuang.indicators import services
-from kechuang.indicators.choices import SubmissionStatus
+from kechuang.indicators.choices import SubmissionStatus, TargetLight
 from kechuang.indicators.errors import ValidationFailed
 from kechuang.indicators.expressions import parse
 from kechuang.indicators.forms import OpenForm, ReasonForm, ValuesForm
-from kechuang.indicators.models import DataSet, DataValue, Submission
-from kechuang.indicators.services import ValueChange, paper
+from kechuang.indicators.models import DataSet, DataValue, Submission, Target
+from kechuang.indicators.services import ValueChange, paper, targets
 from kechuang.indicators.services.workflow import approval_chain
+from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.models import OrgUnit
 
 
@@ -344,4 +345,54 @@ def submission_scan(request: HttpRequest, pk: int) -> FileResponse:
         submission.scan.open("rb"),
         as_attachment=False,
         filename=submission.scan.name.rsplit("/", 1)[-1],
+    )
+
+
+@login_required
+def targets_overview(request: HttpRequest) -> HttpResponse:
+    """A unit's targets at a glance with their lights; below a city, its counties ranked."""
+    user = request.user
+    unit = (
+        access_object(OrgUnit.objects.all(), user, request.GET["unit"])
+        if request.GET.get("unit")
+        else user.org_unit
+    )
+    years = sorted(
+        set(Target.objects.visible_to(user).filter(org_unit=unit).values_list("year", flat=True))
+    )
+    default_year = next(
+        (y for y in years if y >= timezone.localdate().year - 1),
+        years[-1] if years else timezone.localdate().year,
+    )
+    year = int(request.GET.get("year") or default_year)
+    statuses = targets.target_status(
+        Target.objects.visible_to(user)
+        .filter(org_unit=unit, year=year)
+        .select_related("indicator", "org_unit")
+    )
+    counties = (
+        OrgUnit.objects.visible_to(user)
+        .current()
+        .descendants_of(unit)
+        .filter(level=Level.COUNTY, kind=UnitKind.ADMINISTRATIVE)
+    )
+    ranking = targets.rank_by_completion(counties, year) if unit.level < Level.COUNTY else []
+    counts = defaultdict(int)
+    for status in statuses:
+        counts[status.light] += 1
+    labels = dict(TargetLight.choices)
+    lights = [(code, labels[code], counts[code]) for code in labels if counts[code]]
+    rows = [{"status": status, "label": labels[status.light]} for status in statuses]
+    return render(
+        request,
+        "indicators/targets.html",
+        {
+            "unit": unit,
+            "year": year,
+            "years": years,
+            "rows": rows,
+            "ranking": ranking,
+            "lights": lights,
+            "can_set": has_action(user, Action.SET_TARGETS),
+        },
     )
