@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -278,11 +279,16 @@ def _require_reason(reason: str) -> str:
 
 def values_digest(submission: Submission) -> str:
     """A stable digest of the submission's values (for "changed since approval" and the print)."""
-    rows = sorted(
+    return digest_of(
         DataValue.objects.filter(
             org_unit=submission.org_unit,
             year=submission.year,
             indicator__in=submission.dataset.indicators.all(),
         ).values_list("indicator__code", "value")
     )
-    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
+
+
+def digest_of(rows: Iterable[tuple[str, float | None]]) -> str:
+    """SHA-256 over the (indicator code, value) pairs, in code order."""
+    ordered = sorted(rows, key=lambda row: row[0])
+    return hashlib.sha256(json.dumps(ordered, separators=(",", ":")).encode()).hexdigest()
