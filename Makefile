@@ -56,8 +56,11 @@ check: $(STAMP)
 suite: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist load
 
+# Every benchmark, each printing its ratios against a baseline measured in the same run.
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_targets.py
+	@test ! -f bench/bench_import.py || $(BIN)/python bench/bench_import.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
