@@ -786,6 +786,7 @@ INDICATOR_PAGES = {
     "indicators:return": ("return", "post", SUBMITTED_YEAR),
     "indicators:reopen": ("reopen", "post", APPROVED_YEAR),
     "indicators:submission-pdf": ("read", "get", SUBMITTED_YEAR),
+    "indicators:submission-history": ("read", "get", SUBMITTED_YEAR),
 }
 
 

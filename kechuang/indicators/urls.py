@@ -10,6 +10,7 @@ urlpatterns = [
     path("submissions/<int:pk>/approve/", views.approve, name="approve"),
     path("submissions/<int:pk>/return/", views.return_, name="return"),
     path("submissions/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("submissions/<int:pk>/history/", views.submission_history, name="submission-history"),
     path("submissions/<int:pk>/print.pdf", views.submission_pdf, name="submission-pdf"),
     path("submissions/<int:pk>/scan/", views.submission_scan, name="submission-scan"),
     path(

@@ -20,12 +20,19 @@ from django.views.decorators.http import require_POST
 from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import DomainError
 from kechuang.core.scoping import access_object
+from kechuang.core.views import paginate
 from kechuang.indicators import services
 from kechuang.indicators.choices import SubmissionStatus, TargetLight
 from kechuang.indicators.errors import ValidationFailed
 from kechuang.indicators.expressions import parse
 from kechuang.indicators.forms import OpenForm, ReasonForm, ValuesForm
-from kechuang.indicators.models import DataSet, DataValue, Submission, Target
+from kechuang.indicators.models import (
+    DataSet,
+    DataValue,
+    DataValueRevision,
+    Submission,
+    Target,
+)
 from kechuang.indicators.services import ValueChange, paper, targets
 from kechuang.indicators.services.workflow import approval_chain
 from kechuang.regions.choices import Level, UnitKind
@@ -395,4 +402,27 @@ def targets_overview(request: HttpRequest) -> HttpResponse:
             "lights": lights,
             "can_set": has_action(user, Action.SET_TARGETS),
         },
+    )
+
+
+@login_required
+def submission_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to the submission's values: who, when, old → new, why, by which channel."""
+    submission = access_object(
+        Submission.objects.select_related("org_unit", "dataset"), request.user, pk
+    )
+    revisions = (
+        DataValueRevision.objects.filter(
+            data_value__org_unit=submission.org_unit,
+            data_value__year=submission.year,
+            data_value__indicator__in=submission.dataset.indicators.all(),
+        )
+        .select_related("data_value__indicator")
+        .order_by("-time", "-id")
+    )
+    page, querystring = paginate(request, revisions, per_page=100)
+    return render(
+        request,
+        "indicators/history.html",
+        {"submission": submission, "page_obj": page, "querystring": querystring},
     )
