@@ -329,10 +329,8 @@ class TargetViewSet(ScopedModelViewSet):
                 "note",
             )
         }
-        if (
-            ("org_unit" in data
-            and data["org_unit"].pk != instance.org_unit_id)
-            or ("indicator" in data and data["indicator"].pk != instance.indicator_id)
+        if ("org_unit" in data and data["org_unit"].pk != instance.org_unit_id) or (
+            "indicator" in data and data["indicator"].pk != instance.indicator_id
         ):
             raise InvalidInput(_("目标的单位和指标不能修改，请删除后重新下达。"))
         fields.update(data)
