@@ -4,7 +4,7 @@
 (``exchange.reading``), look up what its codes mean for this actor, validate
 every row (``exchange.checking``, pure), and only when there is no problem at
 all write each submission's changes through ``values.open_submission`` and
-``values.set_values`` in one transaction. Unchanged cells are never passed
+``values.set_values_many`` in one transaction. Unchanged cells are never passed
 on, so an export imported back writes nothing.
 
 Many units per file: CSV, JSON and the values layout of .xlsx (one value per
@@ -39,7 +39,7 @@ from kechuang.indicators.exchange import (
     UnitInfo,
 )
 from kechuang.indicators.models import DataSet, DataSetMember, DataValue, Indicator, Submission
-from kechuang.indicators.services.values import ValueChange, open_submission, set_values
+from kechuang.indicators.services.values import ValueChange, open_submission, set_values_many
 from kechuang.regions.models import OrgUnit
 from kechuang.regions.tree import STEP_WIDTH
 
@@ -135,18 +135,14 @@ def _write(groups: Sequence[Group], file: str, report: ImportReport, *, actor: A
     units = OrgUnit.objects.in_bulk([group.unit.pk for group in groups])
     datasets = {d.code: d for d in DataSet.objects.filter(code__in={g.dataset for g in groups})}
     reason = (_("导入文件 %(file)s") % {"file": file})[:300]
-    changed = 0
-    for group in groups:
-        submission = open_submission(
-            datasets[group.dataset], units[group.unit.pk], group.year, actor=actor
-        )
-        changed += set_values(
-            submission,
+    batches = [
+        (
+            open_submission(datasets[group.dataset], units[group.unit.pk], group.year, actor=actor),
             [ValueChange(item.indicator, item.value, item.comment) for item in group.changes],
-            actor=actor,
-            channel=Channel.UPLOAD,
-            reason=reason,
         )
+        for group in groups
+    ]
+    changed = set_values_many(batches, actor=actor, channel=Channel.UPLOAD, reason=reason)
     if changed:
         audit.record(
             actor,
