@@ -282,8 +282,9 @@ def breakdown() -> Iterator[dict[str, float]]:
     wrap(exchange, "validate", "validate every row (pure)")
     wrap(exchange, "plan", "plan the changes (pure)")
     wrap(service, "open_submission", "values.open_submission")
-    wrap(service, "set_values", "values.set_values")
-    wrap(values, "_dataset_indicators", "  set_values: _dataset_indicators (per call)")
+    wrap(service, "set_values_many", "values.set_values_many")
+    wrap(values, "_write", "  set_values_many: INSERT/UPDATE values and revisions")
+    wrap(values, "_cells_for", "  set_values_many: read stored cells")
     wrap(audit, "record", "  audit.record (open_submission, set_values, import)")
     from django.db.models import QuerySet
 
@@ -294,7 +295,7 @@ def breakdown() -> Iterator[dict[str, float]]:
         try:
             return original_bulk_create(self, objs, *args, **kwargs)
         finally:
-            label = f"  set_values: bulk_create {self.model.__name__}"
+            label = f"  bulk_create {self.model.__name__}"
             spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
 
     QuerySet.bulk_create = bulk_create  # type: ignore[method-assign]

@@ -34,9 +34,42 @@ def record(
     ``org_unit`` defaults to the object's owning unit, so the entry is visible
     to exactly the people who can see the object.
     """
+    entry = entry_for(
+        actor,
+        action,
+        obj,
+        org_unit=org_unit,
+        before=before,
+        after=after,
+        data=data,
+        channel=channel,
+        object_repr=object_repr,
+    )
+    entry.save()
+    return entry
+
+
+def record_many(entries: list[LogEntry]) -> list[LogEntry]:
+    """Append entries built by ``entry_for`` in one statement (bulk uploads)."""
+    return LogEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+def entry_for(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    org_unit: Any = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    channel: str = "",
+    object_repr: str | None = None,
+) -> LogEntry:
+    """An unsaved entry, filled exactly as ``record`` fills it."""
     if org_unit is None and obj is not None:
         org_unit = owning_unit(obj)
-    return LogEntry.objects.create(
+    return LogEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=actor_label(actor),
         org_unit=org_unit,

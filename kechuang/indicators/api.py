@@ -316,18 +316,9 @@ class TargetViewSet(ScopedModelViewSet):
         return targets.set_target(actor=self.request.user, **data)
 
     def update_object(self, instance: Target, data: dict[str, Any]) -> Target:
+        # Start from the stored target, so a PATCH changes only what it names.
         fields = {
-            name: getattr(instance, name)
-            for name in (
-                "org_unit",
-                "indicator",
-                "year",
-                "comparator",
-                "value",
-                "value_high",
-                "base_year",
-                "note",
-            )
+            name: getattr(instance, name) for name in targets.TARGET_FIELDS if name != "set_by_unit"
         }
         if ("org_unit" in data and data["org_unit"].pk != instance.org_unit_id) or (
             "indicator" in data and data["indicator"].pk != instance.indicator_id

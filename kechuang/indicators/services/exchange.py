@@ -39,7 +39,7 @@ from kechuang.indicators.exchange import (
     UnitInfo,
 )
 from kechuang.indicators.models import DataSet, DataSetMember, DataValue, Indicator, Submission
-from kechuang.indicators.services.values import ValueChange, open_submission, set_values_many
+from kechuang.indicators.services.values import ValueChange, open_submissions, set_values_many
 from kechuang.regions.models import OrgUnit
 from kechuang.regions.tree import STEP_WIDTH
 
@@ -135,12 +135,13 @@ def _write(groups: Sequence[Group], file: str, report: ImportReport, *, actor: A
     units = OrgUnit.objects.in_bulk([group.unit.pk for group in groups])
     datasets = {d.code: d for d in DataSet.objects.filter(code__in={g.dataset for g in groups})}
     reason = (_("导入文件 %(file)s") % {"file": file})[:300]
+    submissions = open_submissions(
+        [(datasets[group.dataset], units[group.unit.pk], group.year) for group in groups],
+        actor=actor,
+    )
     batches = [
-        (
-            open_submission(datasets[group.dataset], units[group.unit.pk], group.year, actor=actor),
-            [ValueChange(item.indicator, item.value, item.comment) for item in group.changes],
-        )
-        for group in groups
+        (submission, [ValueChange(i.indicator, i.value, i.comment) for i in group.changes])
+        for submission, group in zip(submissions, groups, strict=True)
     ]
     changed = set_values_many(batches, actor=actor, channel=Channel.UPLOAD, reason=reason)
     if changed:

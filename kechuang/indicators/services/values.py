@@ -41,21 +41,47 @@ def open_submission(
     dataset: DataSet, org_unit: Any, year: int, *, actor: Any, is_demo: bool = False
 ) -> Submission:
     """The unit's submission of ``dataset`` for ``year``, created as a draft on first use."""
-    require(actor, Action.ENTER_DATA, org_unit)
-    submission, created = Submission.objects.get_or_create(
-        dataset=dataset,
-        org_unit=org_unit,
-        year=year,
-        defaults={"visible_level": org_unit.level, "is_demo": is_demo},
+    return open_submissions([(dataset, org_unit, year)], actor=actor, is_demo=is_demo)[0]
+
+
+@transaction.atomic
+def open_submissions(
+    wanted: Sequence[tuple[DataSet, Any, int]], *, actor: Any, is_demo: bool = False
+) -> list[Submission]:
+    """``open_submission`` for many (data set, unit, year) at once, in wanted's order."""
+    for unit in {unit.pk: unit for _dataset, unit, _year in wanted}.values():
+        require(actor, Action.ENTER_DATA, unit)
+    existing: dict[tuple[int, int, int], Submission] = {}
+    units = sorted({unit.pk for _dataset, unit, _year in wanted})
+    for start in range(0, len(units), 500):
+        for submission in Submission.objects.filter(
+            org_unit_id__in=units[start : start + 500],
+            year__in={year for _d, _u, year in wanted},
+            dataset_id__in={dataset.pk for dataset, _u, _y in wanted},
+        ):
+            key = (submission.dataset_id, submission.org_unit_id, submission.year)
+            existing[key] = submission
+    new = {}
+    for dataset, unit, year in wanted:
+        key = (dataset.pk, unit.pk, year)
+        if key not in existing and key not in new:
+            new[key] = Submission(
+                dataset=dataset, org_unit=unit, year=year, visible_level=unit.level, is_demo=is_demo
+            )
+    created = Submission.objects.bulk_create(list(new.values()), batch_size=2000)
+    existing.update({(s.dataset_id, s.org_unit_id, s.year): s for s in created})
+    audit.record_many(
+        [
+            audit.entry_for(
+                actor,
+                "indicators.submission.open",
+                submission,
+                after={"dataset": submission.dataset.code, "year": submission.year},
+            )
+            for submission in created
+        ]
     )
-    if created:
-        audit.record(
-            actor,
-            "indicators.submission.open",
-            submission,
-            after={"dataset": dataset.code, "year": year},
-        )
-    return submission
+    return [existing[(dataset.pk, unit.pk, year)] for dataset, unit, year in wanted]
 
 
 @transaction.atomic
@@ -145,14 +171,18 @@ def set_values_many(
         channel=channel,
         reason=reason,
     )
-    for submission, log in entries:
-        audit.record(
-            actor,
-            "indicators.values.set",
-            submission,
-            data={"changes": log[:200], "count": len(log), "reason": reason},
-            channel=channel,
-        )
+    audit.record_many(
+        [
+            audit.entry_for(
+                actor,
+                "indicators.values.set",
+                submission,
+                channel=channel,
+                data={"changes": log[:200], "count": len(log), "reason": reason},
+            )
+            for submission, log in entries
+        ]
+    )
     return len(revisions)
 
 
