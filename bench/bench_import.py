@@ -281,7 +281,7 @@ def breakdown() -> Iterator[dict[str, float]]:
     wrap(service, "_lookups", "look up codes and stored values")
     wrap(exchange, "validate", "validate every row (pure)")
     wrap(exchange, "plan", "plan the changes (pure)")
-    wrap(service, "open_submission", "values.open_submission")
+    wrap(service, "open_submissions", "values.open_submissions")
     wrap(service, "set_values_many", "values.set_values_many")
     wrap(values, "_write", "  set_values_many: INSERT/UPDATE values and revisions")
     wrap(values, "_cells_for", "  set_values_many: read stored cells")
