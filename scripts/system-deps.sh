@@ -3,9 +3,10 @@
 #   chromium        real browser for the page tests (driven by Playwright, never downloaded)
 #   fonts-noto-cjk  Chinese glyphs in screenshots, PDFs and charts
 #   poppler-utils   pdftoppm, to look at generated PDFs as images in tests
+#   libreoffice-calc-nogui  a second spreadsheet program: templates must survive its re-save
 set -eu
 missing=""
-for pkg in chromium fonts-noto-cjk poppler-utils; do
+for pkg in chromium fonts-noto-cjk poppler-utils libreoffice-calc-nogui; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0

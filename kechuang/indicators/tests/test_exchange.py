@@ -321,35 +321,30 @@ def test_template_filled_by_openpyxl_imports_cleanly(cast, catalogue, tmp_path, 
 
 
 def test_template_resaved_by_another_program_imports_cleanly(cast, catalogue, tmp_path, clerk):
-    """LibreOffice in headless mode when installed; otherwise an openpyxl re-save.
+    """Filled with openpyxl, then opened and saved again by LibreOffice Calc in headless mode.
 
-    On the machine this was written on LibreOffice was not installed, so the
-    re-save path ran; with ``soffice`` on PATH the same test converts the
-    filled template through LibreOffice Calc.
+    LibreOffice comes from Debian (scripts/system-deps.sh installs libreoffice-calc-nogui).
     """
     filled = fill(template_file(tmp_path, cast), GOOD, {"RD_EXP": "含企业R&D"})
-    if LIBREOFFICE:
-        outdir = tmp_path / "lo"
-        outdir.mkdir()
-        subprocess.run(
-            [
-                LIBREOFFICE,
-                "--headless",
-                f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-                "--convert-to",
-                "xlsx:Calc MS Excel 2007 XML",
-                "--outdir",
-                str(outdir),
-                str(filled),
-            ],
-            check=True,
-            timeout=180,
-            capture_output=True,
-        )
-        resaved = outdir / filled.name
-    else:
-        resaved = tmp_path / "resaved.xlsx"
-        openpyxl.load_workbook(filled).save(resaved)
+    assert LIBREOFFICE, "LibreOffice is missing: run `make setup` (scripts/system-deps.sh)"
+    outdir = tmp_path / "lo"
+    outdir.mkdir()
+    subprocess.run(
+        [
+            LIBREOFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(outdir),
+            str(filled),
+        ],
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
+    resaved = outdir / filled.name
     report = exchange.import_file(resaved, actor=clerk)
     assert report.changed == 6
     assert stored(cast.unit("jingchuan"))["RD_EXP"] == (1.25, "含企业R&D")
