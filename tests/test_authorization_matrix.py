@@ -689,7 +689,7 @@ def expected_submission(
     Reads: the subtree, and only what review has carried up to the actor's
     level (the target's submitted data waits for the level just above it, the
     one approving first: the city for a county or township, the province for a city).
-    Writes: clerks open and fill their own unit's drafts (and may open a child's);
+    Writes: clerks open and fill their own unit's drafts, nobody else's;
     reviewers approve or return at exactly the pending level; reopening belongs
     to the final level (the province here).
     """
@@ -699,7 +699,7 @@ def expected_submission(
     if operation in ("read", "values-read", "validation"):
         return in_subtree and level >= pending
     if operation == "open":
-        return role == "clerk" and in_subtree
+        return role == "clerk" and relation == "own"
     if operation in ("values", "submit"):
         return role == "clerk" and relation == "own"
     if operation in ("approve", "return"):
@@ -787,6 +787,7 @@ INDICATOR_PAGES = {
     "indicators:reopen": ("reopen", "post", APPROVED_YEAR),
     "indicators:submission-pdf": ("read", "get", SUBMITTED_YEAR),
     "indicators:submission-history": ("read", "get", SUBMITTED_YEAR),
+    "indicators:submission-template": ("read", "get", SUBMITTED_YEAR),
 }
 
 
@@ -901,6 +902,29 @@ def test_targets_page_and_status_matrix(
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_upload_matrix(world: World, role: str, relation: str) -> None:
+    """A CSV with one value for the unit at ``relation``, uploaded by the 泾川县 user."""
+    actor = world.user("jingchuan", role)
+    unit = world.unit(ACTORS["jingchuan"][relation])
+    client = Client()
+    client.force_login(actor)
+    assert client.get(reverse("indicators:upload")).status_code == 200
+    before = fingerprint()
+    csv = f"org_code,indicator_code,year,value\n{unit.code},RD_EXP,{DRAFT_YEAR},0.42\n"
+    response = client.post(
+        reverse("indicators:upload"), {"file": SimpleUploadedFile("v.csv", csv.encode())}
+    )
+    # Clerks upload for their own unit only: a child's draft is not theirs to see or fill.
+    if role == "clerk" and relation == "own":
+        assert response.status_code == 302
+        assert fingerprint() != before
+    else:
+        assert response.status_code in (200, 403)
+        assert fingerprint() == before, "a refused upload changed the database"
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_only_clerks_open_their_own_units_form(world: World, role: str) -> None:
     actor = world.user("jingchuan", role)
     client = Client()
@@ -984,6 +1008,7 @@ COVERED = (
         "indicators:submission-scan-upload",
         "indicators:targets",
         "api:target-status",
+        "indicators:upload",
     }
 )
 

@@ -18,6 +18,10 @@ urlpatterns = [
         views.submission_scan_upload,
         name="submission-scan-upload",
     ),
+    path(
+        "submissions/<int:pk>/template.xlsx", views.submission_template, name="submission-template"
+    ),
+    path("upload/", views.upload, name="upload"),
     path("review/", views.review_matrix, name="review"),
     path("targets/", views.targets_overview, name="targets"),
 ]

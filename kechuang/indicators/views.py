@@ -6,7 +6,9 @@ Thin: services do the work.
 from __future__ import annotations
 
 import datetime
+import tempfile
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +23,7 @@ from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import DomainError
 from kechuang.core.scoping import access_object
 from kechuang.core.views import paginate
+from kechuang.indicators import exchange as exchange_errors
 from kechuang.indicators import services
 from kechuang.indicators.choices import SubmissionStatus, TargetLight
 from kechuang.indicators.errors import ValidationFailed
@@ -33,7 +36,7 @@ from kechuang.indicators.models import (
     Submission,
     Target,
 )
-from kechuang.indicators.services import ValueChange, paper, targets
+from kechuang.indicators.services import ValueChange, exchange, paper, targets
 from kechuang.indicators.services.workflow import approval_chain
 from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.models import OrgUnit
@@ -426,3 +429,49 @@ def submission_history(request: HttpRequest, pk: int) -> HttpResponse:
         "indicators/history.html",
         {"submission": submission, "page_obj": page, "querystring": querystring},
     )
+
+
+@login_required
+def submission_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Excel template of this submission's unit, year and data set, to fill offline."""
+    submission = access_object(
+        Submission.objects.select_related("org_unit", "dataset"), request.user, pk
+    )
+    data = exchange.template_for(
+        submission.org_unit, submission.year, actor=request.user, dataset=submission.dataset
+    )
+    name = f"{submission.org_unit.code}-{submission.year}-{submission.dataset.code}.xlsx"
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_SUFFIXES = (".xlsx", ".csv", ".json")
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """Upload a filled template (or CSV / DHIS2 JSON): everything or nothing is imported."""
+    problems: list[str] = []
+    report = None
+    if request.method == "POST":
+        file = request.FILES.get("file")
+        if file is None or not file.name.lower().endswith(UPLOAD_SUFFIXES):
+            problems = [_("请选择 .xlsx、.csv 或 .json 文件。")]
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / Path(file.name).name
+                with path.open("wb") as out:
+                    for chunk in file.chunks():
+                        out.write(chunk)
+                try:
+                    report = exchange.import_file(
+                        path, actor=request.user, name=file.name, dry_run="dry_run" in request.POST
+                    )
+                except exchange_errors.ImportFailed as error:
+                    problems = [str(p) for p in error.problems]
+            if report is not None and not report.dry_run:
+                messages.success(request, report.summary())
+                return redirect("indicators:upload")
+    return render(request, "indicators/upload.html", {"problems": problems, "report": report})

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from kechuang.audit import services as audit
 from kechuang.core.authorization import Action, require
-from kechuang.core.errors import InvalidInput
+from kechuang.core.errors import Forbidden, InvalidInput
 from kechuang.core.middleware import current_request_id
 from kechuang.indicators.choices import Channel, SubmissionStatus
 from kechuang.indicators.errors import ValuesLocked
@@ -50,7 +50,7 @@ def open_submissions(
 ) -> list[Submission]:
     """``open_submission`` for many (data set, unit, year) at once, in wanted's order."""
     for unit in {unit.pk: unit for _dataset, unit, _year in wanted}.values():
-        require(actor, Action.ENTER_DATA, unit)
+        require_own_unit(actor, unit)
     existing: dict[tuple[int, int, int], Submission] = {}
     units = sorted({unit.pk for _dataset, unit, _year in wanted})
     for start in range(0, len(units), 500):
@@ -126,7 +126,7 @@ def set_values_many(
     plans = []
     for submission, changes in batches:
         submission = locked[submission.pk]
-        require(actor, Action.ENTER_DATA, submission.org_unit)
+        require_own_unit(actor, submission.org_unit)
         if submission.status not in EDITABLE:
             raise ValuesLocked()
         if submission.dataset_id not in indicators_of:
@@ -184,6 +184,17 @@ def set_values_many(
         ]
     )
     return len(revisions)
+
+
+def require_own_unit(actor: Any, unit: Any) -> None:
+    """Data entry is the unit's own clerks' job.
+
+    A unit's draft is invisible above it (ADR 0004), so a clerk higher up could
+    only overwrite numbers they cannot see; they review instead.
+    """
+    require(actor, Action.ENTER_DATA, unit)
+    if actor is not None and not actor.is_superuser and actor.org_unit_id != unit.pk:
+        raise Forbidden(_("只能填报本单位的数据；下级单位的数据由下级单位填报。"))
 
 
 def _check_codes(
