@@ -14,6 +14,8 @@ from playwright.sync_api import Page, expect
 from conftest import PASSWORD, build_cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# CI machines are small and busy; a page that is merely slow must not fail a test.
+expect.set_options(timeout=20_000)
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -61,6 +63,7 @@ def test_clerk_logs_in_and_sees_only_their_county(page: Page, site: str, artifac
 def test_login_form_works_from_the_keyboard(page: Page, site: str) -> None:
     page.goto(f"{site}/accounts/login/")
     # The username box has the focus; Tab reaches the password, Enter submits.
+    expect(page.get_by_label("用户名")).to_be_focused()
     page.keyboard.type("pingliang_reviewer")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
