@@ -901,6 +901,42 @@ def test_targets_page_and_status_matrix(
     assert (unit.code in {r["org_unit_code"] for r in rows}) is in_subtree
 
 
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_target_form_matrix(world: World, actor_key: str, role: str, relation: str) -> None:
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    allowed = expected("target", "create", role, relation, unit.level)
+    client = Client()
+    client.force_login(actor)
+    form = client.get(reverse("indicators:target-set"))
+    assert form.status_code == (200 if role in ("admin", "leader") else 403)
+    before = fingerprint()
+    response = client.post(
+        reverse("indicators:target-set"),
+        {
+            "org_unit": unit.code,
+            "indicator": "GOV_EXP",
+            "year": TARGET_YEAR,
+            "comparator": "gte",
+            "value": "3",
+        },
+    )
+    if allowed:
+        assert response.status_code == 302
+        assert Target.objects.filter(org_unit=unit, indicator__code="GOV_EXP").exists()
+    else:
+        assert response.status_code in (200, 403)
+        assert fingerprint() == before, "a refused target changed the database"
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("relation", RELATIONS)
 def test_upload_matrix(world: World, role: str, relation: str) -> None:
@@ -1009,6 +1045,7 @@ COVERED = (
         "indicators:targets",
         "api:target-status",
         "indicators:upload",
+        "indicators:target-set",
     }
 )
 

@@ -24,4 +24,5 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("review/", views.review_matrix, name="review"),
     path("targets/", views.targets_overview, name="targets"),
+    path("targets/set/", views.target_set, name="target-set"),
 ]

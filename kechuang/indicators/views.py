@@ -15,20 +15,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kechuang.core.authorization import Action, has_action
+from kechuang.core.authorization import Action, has_action, require
 from kechuang.core.errors import DomainError
 from kechuang.core.scoping import access_object
-from kechuang.core.views import paginate
+from kechuang.core.views import paginate, run_service
 from kechuang.indicators import exchange as exchange_errors
 from kechuang.indicators import services
 from kechuang.indicators.choices import SubmissionStatus, TargetLight
 from kechuang.indicators.errors import ValidationFailed
 from kechuang.indicators.expressions import parse
-from kechuang.indicators.forms import OpenForm, ReasonForm, ValuesForm
+from kechuang.indicators.forms import OpenForm, ReasonForm, TargetForm, ValuesForm
 from kechuang.indicators.models import (
     DataSet,
     DataValue,
@@ -37,7 +38,7 @@ from kechuang.indicators.models import (
     Target,
 )
 from kechuang.indicators.services import ValueChange, exchange, paper, targets
-from kechuang.indicators.services.workflow import approval_chain
+from kechuang.indicators.services.workflow import approval_chain, digest_of
 from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.models import OrgUnit
 
@@ -260,6 +261,19 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, "reopen")
 
 
+def _current_digests(dataset: DataSet, year: int, unit_ids: list[int]) -> dict[int, str]:
+    """Each unit's values digest now, in one query for all of them (values_digest per unit)."""
+    rows: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
+    for start in range(0, len(unit_ids), 500):
+        for unit_id, code, value in DataValue.objects.filter(
+            org_unit_id__in=unit_ids[start : start + 500],
+            year=year,
+            indicator__in=dataset.indicators.all(),
+        ).values_list("org_unit_id", "indicator__code", "value"):
+            rows[unit_id].append((code, value))
+    return {unit_id: digest_of(rows[unit_id]) for unit_id in unit_ids}
+
+
 @login_required
 def review_matrix(request: HttpRequest) -> HttpResponse:
     """Units × status for one data set and year, with due/overdue and changed-since-approval."""
@@ -284,6 +298,11 @@ def review_matrix(request: HttpRequest) -> HttpResponse:
             s.org_unit_id: s
             for s in Submission.objects.visible_to(user).filter(dataset=dataset, year=year)
         }
+        current = _current_digests(
+            dataset,
+            year,
+            [s.org_unit_id for s in submissions.values() if s.status == SubmissionStatus.APPROVED],
+        )
         # Units whose submission the viewer cannot see yet still appear, as "not yet submitted".
         due = due_date(dataset, year)
         today = timezone.localdate()
@@ -297,7 +316,7 @@ def review_matrix(request: HttpRequest) -> HttpResponse:
                     "overdue": today > due and not final,
                     "changed": final
                     and submission.approved_digest
-                    and submission.approved_digest != services.values_digest(submission),
+                    and submission.approved_digest != current.get(unit.pk),
                 }
             )
     counts: dict[str, int] = defaultdict(int)
@@ -475,3 +494,24 @@ def upload(request: HttpRequest) -> HttpResponse:
                 messages.success(request, report.summary())
                 return redirect("indicators:upload")
     return render(request, "indicators/upload.html", {"problems": problems, "report": report})
+
+
+@login_required
+def target_set(request: HttpRequest) -> HttpResponse:
+    """The level above (or the unit itself) sets a target; the service checks who may."""
+    require(request.user, Action.SET_TARGETS, request.user.org_unit)
+    initial = {"year": timezone.localdate().year, "comparator": "gte"}
+    if request.GET.get("unit"):
+        initial["org_unit"] = access_object(
+            OrgUnit.objects.all(), request.user, request.GET["unit"]
+        )
+    form = TargetForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        target = run_service(form, lambda: targets.set_target(actor=request.user, **data))
+        if target is not None:
+            messages.success(request, _("已下达目标。"))
+            return redirect(
+                f"{reverse('indicators:targets')}?unit={target.org_unit_id}&year={target.year}"
+            )
+    return render(request, "indicators/target_form.html", {"form": form})

@@ -80,3 +80,22 @@ def test_the_reviewer_returns_with_a_reason_then_the_history_shows_every_change(
     submission.refresh_from_db()
     assert submission.status == "submitted"
     assert submission.return_reason == ""
+
+
+def test_the_progress_matrix_flags_values_changed_after_approval(
+    cast, catalogue, clerk_client
+) -> None:
+    submission = open_form(clerk_client)
+    url = reverse("indicators:submission", args=[submission.pk])
+    clerk_client.post(url, {**GOOD, "submit": "1"})
+    submission.refresh_from_db()
+    services.approve_submission(submission, actor=cast.user("pingliang", "reviewer"))
+    services.approve_submission(submission, actor=cast.user("gansu", "reviewer"))
+    province = Client()
+    province.force_login(cast.user("gansu", "reviewer"))
+    matrix = reverse("indicators:review")
+    query = {"dataset": "COUNTY_ANNUAL", "year": 2023}
+    assert "审定后有变动" not in province.get(matrix, query).content.decode()
+    # A change behind the workflow's back (a database repair, say) must show.
+    DataValue.objects.filter(indicator__code="RD_EXP", year=2023).update(value=9.9)
+    assert "审定后有变动" in province.get(matrix, query).content.decode()
