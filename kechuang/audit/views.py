@@ -21,6 +21,7 @@ from kechuang.audit.models import LogEntry
 from kechuang.core.authorization import Action, has_action
 from kechuang.core.errors import Forbidden
 from kechuang.core.scoping import subtree_q
+from kechuang.core.spreadsheets import safe_cell
 from kechuang.core.views import paginate
 
 
@@ -122,7 +123,7 @@ def _csv_rows(entries: QuerySet[LogEntry]) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for e in entries.iterator(chunk_size=2000):
         yield writer.writerow(
-            _cell(value)
+            safe_cell(value)
             for value in (
                 timezone.localtime(e.time).isoformat(timespec="seconds"),
                 e.actor_name,
@@ -139,17 +140,6 @@ def _csv_rows(entries: QuerySet[LogEntry]) -> Iterator[str]:
                 e.request_id or "",
             )
         )
-
-
-# Names typed by users (a user's 姓名, a department) reach the file; Excel and WPS
-# would run one starting like a formula when an auditor opens the export.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _json(value: Any) -> str:

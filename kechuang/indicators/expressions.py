@@ -123,3 +123,13 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
     "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9),
     "!=": lambda a, b: not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9),
 }
+
+
+def same_value(a: float | None, b: float | None) -> bool:
+    """Whether two stored cell values are the same number (or both empty).
+
+    One definition for the upload plan and the write, so they agree on what changed.
+    """
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)

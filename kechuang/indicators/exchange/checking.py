@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from kechuang.indicators.exchange import layout
 from kechuang.indicators.exchange.problems import ImportProblem, row_ranges
 from kechuang.indicators.exchange.reading import ParsedFile
+from kechuang.indicators.expressions import same_value
 
 YEAR = re.compile(r"\d{4}")
 
@@ -387,13 +388,6 @@ def _dataset_of(
     return None
 
 
-def same_number(a: float | None, b: float | None) -> bool:
-    """As services/values.py compares cells, so the plan and the write agree."""
-    if a is None or b is None:
-        return a is b
-    return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
-
-
 def plan(
     parsed: ParsedFile,
     clean: list[CleanValue],
@@ -419,7 +413,7 @@ def plan(
             changed = item.value is not None or bool(item.comment)
         else:
             comment = current[1] if item.comment is None else item.comment
-            changed = not same_number(current[0], item.value) or comment != current[1]
+            changed = not same_value(current[0], item.value) or comment != current[1]
         if changed:
             group.changes.append(item)
         else:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kechuang.core.spreadsheets import neutralise_formula, restore_formula_text
+
 FORMAT_NAME = "kechuang-exchange"
 FORMAT_VERSION = "1"
 
@@ -122,22 +124,15 @@ MAX_COMMENT_LENGTH = 2000
 
 # ---------------------------------------------------------------- cells
 
-# A spreadsheet treats text starting with these as a formula (CSV/formula injection, OWASP).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(text: str) -> str:
-    """Text a spreadsheet will show as text, never run: a leading ' before = + - @ tab CR."""
-    text = _ILLEGAL_XML.sub("", text)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """Text safe for a cell: no XML-illegal characters, formulas neutralised (core.spreadsheets)."""
+    return neutralise_formula(_ILLEGAL_XML.sub("", text))
 
 
-def restore(text: str) -> str:
-    """Undo ``neutralise`` on import, so an export imports back unchanged."""
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
-        return text[1:]
-    return text
+restore = restore_formula_text
 
 
 def column_letter(index: int) -> str:

@@ -17,6 +17,7 @@ from kechuang.core.errors import Forbidden, InvalidInput
 from kechuang.core.middleware import current_request_id
 from kechuang.indicators.choices import Channel, SubmissionStatus
 from kechuang.indicators.errors import ValuesLocked
+from kechuang.indicators.expressions import same_value
 from kechuang.indicators.models import (
     DataSet,
     DataValue,
@@ -153,7 +154,7 @@ def set_values_many(
             else:
                 cell_id, before, old_comment = current
                 comment = old_comment if change.comment is None else change.comment
-                if _same(before, value) and comment == old_comment:
+                if same_value(before, value) and comment == old_comment:
                     continue
                 updates.append((cell_id, value, comment, submission))
             revisions.append((key, before, value, comment))
@@ -337,12 +338,6 @@ def _clean_number(value: Any, indicator: Indicator) -> float | None:
             fields={indicator.code: [_("应为数字")]},
         )
     return number
-
-
-def _same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
 
 
 def _user(actor: Any) -> Any:
