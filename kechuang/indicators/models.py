@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.indicators.choices import (
@@ -221,10 +222,15 @@ class DataValue(models.Model):
     """One number: an indicator's value for one org unit and one year.
 
     A tall fact table: one row per cell, unique on (indicator, org_unit, year).
-    Every change also appends a ``DataValueRevision``.
+    Until its first change the row itself is the cell's first entry (who, when,
+    channel); every change appends a ``DataValueRevision`` (ADR 0005).
     """
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    # No single-column index: the unique (indicator, org_unit, year) serves
+    # lookups by indicator, and every index costs each row of a national import.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="values", db_index=False
+    )
     org_unit = models.ForeignKey(
         "regions.OrgUnit", on_delete=models.PROTECT, related_name="data_values"
     )
@@ -234,7 +240,12 @@ class DataValue(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="values")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # only read when a user is deleted
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.FORM)
     is_demo = models.BooleanField(default=False)
@@ -270,7 +281,8 @@ class DataValueRevision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    time = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: a cell's first entry is kept with the time it was made.
+    time = models.DateTimeField(default=timezone.now)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     request_id = models.UUIDField(null=True, blank=True)
 

@@ -33,7 +33,6 @@ from kechuang.indicators.forms import OpenForm, ReasonForm, TargetForm, ValuesFo
 from kechuang.indicators.models import (
     DataSet,
     DataValue,
-    DataValueRevision,
     Submission,
     Target,
 )
@@ -433,14 +432,12 @@ def submission_history(request: HttpRequest, pk: int) -> HttpResponse:
     submission = access_object(
         Submission.objects.select_related("org_unit", "dataset"), request.user, pk
     )
-    revisions = (
-        DataValueRevision.objects.filter(
-            data_value__org_unit=submission.org_unit,
-            data_value__year=submission.year,
-            data_value__indicator__in=submission.dataset.indicators.all(),
+    revisions = services.cell_history(
+        DataValue.objects.filter(
+            org_unit=submission.org_unit,
+            year=submission.year,
+            indicator__in=submission.dataset.indicators.all(),
         )
-        .select_related("data_value__indicator")
-        .order_by("-time", "-id")
     )
     page, querystring = paginate(request, revisions, per_page=100)
     return render(

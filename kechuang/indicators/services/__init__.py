@@ -5,6 +5,7 @@ Split by subject; import from here (``from kechuang.indicators import services``
 
 from kechuang.indicators.services.values import (
     ValueChange,
+    cell_history,
     open_submission,
     set_values,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ValueChange",
     "approval_chain",
     "approve_submission",
+    "cell_history",
     "open_submission",
     "reopen_submission",
     "return_submission",

@@ -96,8 +96,9 @@ def set_values(
 ) -> int:
     """Write cells of a draft or returned submission; return how many changed.
 
-    Unchanged cells write nothing. Each changed cell gets a revision row, and
-    the whole call one audit entry listing the changes.
+    Unchanged cells write nothing. Each change to a stored cell gets a revision
+    row (a new cell is its own first entry), and the whole call one audit entry
+    listing the changes.
     """
     return set_values_many(
         [(submission, list(changes))], actor=actor, channel=channel, reason=reason
@@ -157,7 +158,7 @@ def set_values_many(
                 if same_value(before, value) and comment == old_comment:
                     continue
                 updates.append((cell_id, value, comment, submission))
-            revisions.append((key, before, value, comment))
+                revisions.append((key, before, value, comment))
             log.append({"indicator": indicator.code, "before": before, "after": value})
         if log:
             entries.append((submission, log))
@@ -184,7 +185,7 @@ def set_values_many(
             for submission, log in entries
         ]
     )
-    return len(revisions)
+    return len(new_rows) + len(updates)
 
 
 def require_own_unit(actor: Any, unit: Any) -> None:
@@ -242,45 +243,50 @@ def _write(
     The ORM's bulk_create prepares every field of every row one by one, which
     made a national upload (170,000 cells) spend most of a minute in Python;
     here the few values that need the database's own form (a timestamp, a
-    UUID) are prepared once per call.
+    UUID) are prepared once per call, and new cells go in as multi-row INSERTs.
+
+    A new cell writes no revision: until it first changes, the cell itself
+    says who entered it, when and through which channel (ADR 0005). Its
+    first entry becomes a revision row just before that first change.
     """
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     user_id = getattr(user, "pk", None)
-    values_table = connection.ops.quote_name(DataValue._meta.db_table)
+    values_table = ops.quote_name(DataValue._meta.db_table)
     with connection.cursor() as cursor:
-        if new_rows:
-            cursor.executemany(
-                f"INSERT INTO {values_table} (indicator_id, org_unit_id, year, value, comment, "
-                "submission_id, updated_at, updated_by_id, channel, is_demo) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (k[0], k[1], k[2], value, comment, sub.pk, stamp, user_id, channel, sub.is_demo)
-                    for k, value, comment, sub in new_rows
-                ],
-            )
-        if updates:
-            cursor.executemany(
-                f"UPDATE {values_table} SET value = %s, comment = %s, submission_id = %s, "
-                "updated_at = %s, updated_by_id = %s, channel = %s WHERE id = %s",
-                [
-                    (value, comment, sub.pk, stamp, user_id, channel, cell_id)
-                    for cell_id, value, comment, sub in updates
-                ],
-            )
-    if new_rows:
-        created = _cells_for([key for key, *_rest in new_rows])
-        cells = {**cells, **created}
-    actor_name = audit.actor_label(actor)
+        _insert_many(
+            cursor,
+            f"INSERT INTO {values_table} (indicator_id, org_unit_id, year, value, comment, "
+            "submission_id, updated_at, updated_by_id, channel, is_demo) VALUES ",
+            [
+                (k[0], k[1], k[2], value, comment, sub.pk, stamp, user_id, channel, sub.is_demo)
+                for k, value, comment, sub in new_rows
+            ],
+        )
+    if not updates:
+        return
+    # Keep the first entry of cells changing for the first time, before overwriting it.
+    DataValueRevision.objects.bulk_create(
+        first_entries(DataValue.objects.filter(pk__in=[u[0] for u in updates])), batch_size=500
+    )
     request_id = DataValueRevision._meta.get_field("request_id").get_db_prep_value(
         current_request_id(), connection
     )
+    actor_name = audit.actor_label(actor)
     revisions_table = ops.quote_name(DataValueRevision._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(
+            f"UPDATE {values_table} SET value = %s, comment = %s, submission_id = %s, "
+            "updated_at = %s, updated_by_id = %s, channel = %s WHERE id = %s",
+            [
+                (value, comment, sub.pk, stamp, user_id, channel, cell_id)
+                for cell_id, value, comment, sub in updates
+            ],
+        )
+        _insert_many(
+            cursor,
             f"INSERT INTO {revisions_table} (data_value_id, value_before, value_after, comment, "
-            "reason, actor_id, actor_name, time, channel, request_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "reason, actor_id, actor_name, time, channel, request_id) VALUES ",
             [
                 (
                     cells[key][0],
@@ -297,6 +303,55 @@ def _write(
                 for key, before, after, comment in revisions
             ],
         )
+
+
+def _insert_many(cursor: Any, head: str, rows: list[tuple]) -> None:
+    """``head`` + "(…), (…), …" in chunks the database accepts: one statement per
+    few thousand rows instead of one per row (three times faster on SQLite)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    # SQLite's default limit on bound parameters is 32,766; PostgreSQL's is 65,535.
+    per_statement = max(1, 30_000 // width)
+    group = "(" + ", ".join(["%s"] * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        cursor.execute(
+            head + ", ".join([group] * len(chunk)), [field for row in chunk for field in row]
+        )
+
+
+def cell_history(cells: Any) -> list[DataValueRevision]:
+    """Every entry and change of ``cells`` (a DataValue queryset), newest first."""
+    changes = list(
+        DataValueRevision.objects.filter(data_value__in=cells).select_related(
+            "data_value__indicator"
+        )
+    )
+    entries = changes + first_entries(cells)
+    entries.sort(key=lambda r: (r.time, r.pk or 0), reverse=True)
+    return entries
+
+
+def first_entries(cells: Any) -> list[DataValueRevision]:
+    """The first entry of each cell in ``cells`` that has never changed, as an unsaved revision.
+
+    A cell's own row holds who entered it, when and how until its first
+    change; this is that entry in the form of the history.
+    """
+    return [
+        DataValueRevision(
+            data_value=cell,
+            value_before=None,
+            value_after=cell.value,
+            comment=cell.comment,
+            actor_id=cell.updated_by_id,
+            actor_name=audit.actor_label(cell.updated_by),
+            time=cell.updated_at,
+            channel=cell.channel,
+        )
+        for cell in cells.filter(revisions__isnull=True).select_related("updated_by", "indicator")
+    ]
 
 
 def _cells_for(keys: list[Key]) -> dict[Key, tuple[int, float | None, str]]:

@@ -39,7 +39,12 @@ from kechuang.indicators.models import (
     Submission,
 )
 from kechuang.indicators.services import exchange
-from kechuang.indicators.services.values import ValueChange, open_submission, set_values
+from kechuang.indicators.services.values import (
+    ValueChange,
+    cell_history,
+    open_submission,
+    set_values,
+)
 from kechuang.indicators.services.workflow import (
     approve_submission,
     return_submission,
@@ -312,7 +317,8 @@ def test_template_filled_by_openpyxl_imports_cleanly(cast, catalogue, tmp_path, 
     assert values["GDP"] == (98.6, "统计公报")
     assert "RD_GDP" not in values
     assert set(DataValue.objects.values_list("channel", flat=True)) == {"upload"}
-    assert DataValueRevision.objects.filter(channel="upload").count() == 6
+    history = cell_history(DataValue.objects.all())
+    assert [r.channel for r in history] == ["upload"] * 6
     entry = LogEntry.objects.get(action="indicators.values.import")
     assert entry.actor == clerk
     assert entry.org_unit == cast.unit("jingchuan")

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from kechuang.indicators import services
-from kechuang.indicators.models import DataValue, DataValueRevision
+from kechuang.indicators.models import DataValue
+from kechuang.indicators.services import cell_history
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,7 +56,9 @@ def test_a_filled_template_uploads_through_the_page(clerk, draft) -> None:
     )
     assert response.status_code == 302
     assert DataValue.objects.get(indicator__code="GOV_EXP").value == 12.5
-    assert DataValueRevision.objects.filter(channel="upload").count() == 4
+    history = cell_history(DataValue.objects.all())
+    assert {(r.channel, r.value_before) for r in history} == {("upload", None)}
+    assert len(history) == 4
 
 
 def test_a_bad_upload_lists_every_problem_and_imports_nothing(clerk, draft) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
 from kechuang.core.errors import Forbidden, InvalidInput, NotFound
 from kechuang.indicators import services
@@ -66,11 +67,18 @@ def submitted(cast: Any, catalogue: Any, unit: str = "jingchuan") -> Submission:
 # ---------------------------------------------------------------- entering values
 
 
-def test_values_are_written_with_a_revision_each_and_one_audit_entry(cast, catalogue) -> None:
+def test_new_values_are_their_own_first_entry_with_one_audit_entry(cast, catalogue) -> None:
     before = LogEntry.objects.count()
     submission = fill(cast, catalogue)
-    assert DataValue.objects.filter(submission=submission).count() == 4
-    assert DataValueRevision.objects.count() == 4
+    cells = DataValue.objects.filter(submission=submission)
+    assert cells.count() == 4
+    # A first fill writes no revision rows; the history shows each cell's own entry.
+    assert DataValueRevision.objects.count() == 0
+    history = services.cell_history(cells)
+    assert len(history) == 4
+    assert {(r.value_before, r.actor_name, r.channel) for r in history} == {
+        (None, audit.actor_label(cast.user("jingchuan", "clerk")), Channel.FORM)
+    }
     assert LogEntry.objects.filter(action="indicators.values.set").count() == 1
     assert LogEntry.objects.count() == before + 2  # opening the submission, then the values
     cell = DataValue.objects.get(indicator__code="RD_EXP")
@@ -93,12 +101,21 @@ def test_a_change_keeps_the_old_value_in_the_history_and_an_unchanged_one_writes
         reason="统计局复核",
     )
     assert changed == 1
-    revision = DataValueRevision.objects.filter(data_value__indicator__code="RD_EXP").last()
+    first, revision = DataValueRevision.objects.filter(data_value__indicator__code="RD_EXP")
+    # The first entry was kept as a revision just before the first change overwrote it.
+    assert (first.value_before, first.value_after, first.actor_id) == (None, 0.16, clerk.pk)
+    assert first.time < revision.time
     assert (revision.value_before, revision.value_after, revision.reason) == (
         0.16,
         0.2,
         "统计局复核",
     )
+    history = services.cell_history(DataValue.objects.filter(submission=submission))
+    assert [r.value_after for r in history if r.data_value.indicator.code == "RD_EXP"] == [
+        0.2,
+        0.16,
+    ]
+    assert len(history) == 5  # four first entries and one change
     assert services.set_values(submission, [ValueChange("GOV_EXP", 12.5)], actor=clerk) == 0
 
 
