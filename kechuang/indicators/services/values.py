@@ -139,7 +139,7 @@ def set_values_many(
     cells = _stored_cells(plans)
     now = timezone.now()
     user = _user(actor)
-    new_rows, updates, revisions, entries = [], [], [], []
+    new_rows, updates, revisions, entries, shared = [], [], [], [], []
     for submission, pairs in plans:
         log = []
         for indicator, change in pairs:
@@ -153,15 +153,18 @@ def set_values_many(
                 new_rows.append((key, value, comment, submission))
                 before = None
             else:
-                cell_id, before, old_comment = current
+                cell_id, before, old_comment, owner = current
                 comment = old_comment if change.comment is None else change.comment
                 if same_value(before, value) and comment == old_comment:
                     continue
+                if owner != submission.pk:
+                    shared.append((owner, indicator))
                 updates.append((cell_id, value, comment, submission))
                 revisions.append((key, before, value, comment))
             log.append({"indicator": indicator.code, "before": before, "after": value})
         if log:
             entries.append((submission, log))
+    _require_shared_editable(shared)
     _write(
         new_rows,
         updates,
@@ -186,6 +189,34 @@ def set_values_many(
         ]
     )
     return len(new_rows) + len(updates)
+
+
+def _require_shared_editable(shared: list[tuple[int, Indicator]]) -> None:
+    """An indicator in two data sets is one cell: it changes through either form
+    only while the submission that last wrote it is still open, so approved
+    numbers never change behind their reviewers' backs."""
+    if not shared:
+        return
+    owners = {
+        s.pk: s
+        for s in Submission.objects.filter(pk__in={owner for owner, _i in shared}).select_related(
+            "dataset"
+        )
+    }
+    for owner, indicator in shared:
+        other = owners[owner]
+        if other.status not in EDITABLE:
+            raise ValuesLocked(
+                _(
+                    "「%(name)s」也在填报表「%(ds)s」中，那份填报%(status)s，"
+                    "数值已锁定；如需修改请先退回那份填报。"
+                )
+                % {
+                    "name": indicator.name,
+                    "ds": other.dataset.name,
+                    "status": other.get_status_display(),
+                }
+            )
 
 
 def require_own_unit(actor: Any, unit: Any) -> None:
@@ -221,7 +252,7 @@ Key = tuple[int, int, int]  # (indicator id, org unit id, year)
 
 def _stored_cells(
     plans: list[tuple[Submission, list[tuple[Indicator, ValueChange]]]],
-) -> dict[Key, tuple[int, float | None, str]]:
+) -> dict[Key, tuple[int, float | None, str, int]]:
     """The stored cells the changes touch (one query per 500 units)."""
     return _cells_for([(i.pk, s.org_unit_id, s.year) for s, pairs in plans for i, _c in pairs])
 
@@ -354,22 +385,24 @@ def first_entries(cells: Any) -> list[DataValueRevision]:
     ]
 
 
-def _cells_for(keys: list[Key]) -> dict[Key, tuple[int, float | None, str]]:
+def _cells_for(keys: list[Key]) -> dict[Key, tuple[int, float | None, str, int]]:
     units = sorted({k[1] for k in keys})
     years = sorted({k[2] for k in keys})
     indicators = sorted({k[0] for k in keys})
     wanted = set(keys)
-    found: dict[Key, tuple[int, float | None, str]] = {}
+    found: dict[Key, tuple[int, float | None, str, int]] = {}
     for start in range(0, len(units), 500):
         rows = DataValue.objects.filter(
             org_unit_id__in=units[start : start + 500],
             year__in=years,
             indicator_id__in=indicators,
-        ).values_list("id", "indicator_id", "org_unit_id", "year", "value", "comment")
-        for cell_id, indicator_id, unit_id, year, value, comment in rows:
+        ).values_list(
+            "id", "indicator_id", "org_unit_id", "year", "value", "comment", "submission_id"
+        )
+        for cell_id, indicator_id, unit_id, year, value, comment, submission_id in rows:
             key = (indicator_id, unit_id, year)
             if key in wanted:
-                found[key] = (cell_id, value, comment)
+                found[key] = (cell_id, value, comment, submission_id)
     return found
 
 

@@ -23,6 +23,7 @@ from kechuang.core.authorization import Action, require
 from kechuang.core.errors import Forbidden, InvalidInput
 from kechuang.indicators.choices import Importance, SubmissionStatus
 from kechuang.indicators.errors import InvalidTransition, ValidationFailed
+from kechuang.indicators.expressions import parse
 from kechuang.indicators.models import DataValue, Indicator, Submission, ValidationRule
 from kechuang.indicators.validation import (
     BoundSpec,
@@ -107,10 +108,14 @@ def validate_submission(submission: Submission) -> list[Finding]:
         )
         for m in members
     ]
+    members_codes = {m.indicator.code for m in members}
     rules = [
         RuleSpec(r.code, r.name, r.left, r.operator, r.right, r.importance)
         for r in ValidationRule.objects.filter(is_active=True).filter(dataset__isnull=True)
         | ValidationRule.objects.filter(is_active=True, dataset=dataset)
+        # A rule of no data set checks every data set it touches, and only those:
+        # a clerk is never blocked by numbers their form does not hold.
+        if r.dataset_id is not None or (parse(r.left).codes | parse(r.right).codes) & members_codes
     ]
     history: dict[str, list[float]] = {}
     past = (

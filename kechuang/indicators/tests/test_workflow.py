@@ -18,7 +18,15 @@ from kechuang.core.errors import Forbidden, InvalidInput, NotFound
 from kechuang.indicators import services
 from kechuang.indicators.choices import Channel, SubmissionStatus
 from kechuang.indicators.errors import InvalidTransition, ValidationFailed, ValuesLocked
-from kechuang.indicators.models import DataValue, DataValueRevision, Submission
+from kechuang.indicators.models import (
+    DataSet,
+    DataSetMember,
+    DataValue,
+    DataValueRevision,
+    Indicator,
+    Submission,
+    ValidationRule,
+)
 from kechuang.indicators.services import ValueChange
 
 YEAR = 2023
@@ -338,3 +346,58 @@ def test_a_city_cannot_see_a_sibling_citys_drafts_or_submissions(cast, catalogue
     )
     assert visible(lanzhou_reviewer) == set()
     assert not Submission.objects.visible_to(lanzhou_reviewer).exists()
+
+
+def _second_dataset(catalogue: Any, *codes: str) -> DataSet:
+    """Another data set sharing some indicators with COUNTY_ANNUAL."""
+    other = DataSet.objects.create(
+        code="COUNTY_EXTRA", name="县域专项调查", approval_levels=[2], reporting_levels=[3]
+    )
+    for order, code in enumerate(codes):
+        DataSetMember.objects.create(
+            dataset=other, indicator=catalogue.indicators[code], order=order
+        )
+    return other
+
+
+def test_a_shared_indicator_cannot_change_under_an_approved_submission(cast, catalogue) -> None:
+    clerk = cast.user("jingchuan", "clerk")
+    annual = fill(cast, catalogue)
+    services.submit_submission(annual, actor=clerk)
+    other = services.open_submission(
+        _second_dataset(catalogue, "RD_EXP"), cast.unit("jingchuan"), YEAR, actor=clerk
+    )
+    with pytest.raises(ValuesLocked, match="县域科技创新年度监测"):
+        services.set_values(other, [ValueChange("RD_EXP", 0.3)], actor=clerk)
+    cell = DataValue.objects.get(indicator__code="RD_EXP")
+    assert (cell.value, cell.submission_id) == (0.16, annual.pk)
+
+
+def test_a_shared_indicator_changes_through_either_open_form(cast, catalogue) -> None:
+    clerk = cast.user("jingchuan", "clerk")
+    annual = fill(cast, catalogue)
+    other = services.open_submission(
+        _second_dataset(catalogue, "RD_EXP"), cast.unit("jingchuan"), YEAR, actor=clerk
+    )
+    assert services.set_values(other, [ValueChange("RD_EXP", 0.3)], actor=clerk) == 1
+    assert DataValue.objects.get(indicator__code="RD_EXP").value == 0.3
+    # The annual submission still has the cell (no completeness finding): one fact,
+    # whichever form wrote it last.
+    findings = services.validate_submission(annual)
+    assert not [f for f in findings if "RD_EXP" in (f.code, *f.indicators)]
+    assert DataValue.objects.filter(indicator__code="RD_EXP").count() == 1
+
+
+def test_a_rule_of_no_data_set_checks_only_the_data_sets_it_touches(cast, catalogue) -> None:
+    clerk = cast.user("jingchuan", "clerk")
+    extra = Indicator.objects.create(code="EXTRA_N", name="专项调查数", unit="个", order=20)
+    catalogue.indicators["EXTRA_N"] = extra
+    other_set = _second_dataset(catalogue, "EXTRA_N")
+    ValidationRule.objects.create(
+        code="EXTRA_SMALL", name="专项调查数不超过10", left="EXTRA_N", operator="<=", right="10"
+    )
+    annual = fill(cast, catalogue)
+    other = services.open_submission(other_set, cast.unit("jingchuan"), YEAR, actor=clerk)
+    services.set_values(other, [ValueChange("EXTRA_N", 12)], actor=clerk)
+    assert "EXTRA_SMALL" not in {f.code for f in services.validate_submission(annual)}
+    assert "EXTRA_SMALL" in {f.code for f in services.validate_submission(other)}
