@@ -69,8 +69,20 @@ def open_submissions(
             new[key] = Submission(
                 dataset=dataset, org_unit=unit, year=year, visible_level=unit.level, is_demo=is_demo
             )
-    created = Submission.objects.bulk_create(list(new.values()), batch_size=2000)
-    existing.update({(s.dataset_id, s.org_unit_id, s.year): s for s in created})
+    # Two clerks opening the same new submission at once must both get it, not an
+    # IntegrityError: skip rows that appeared meanwhile, then read back what is there.
+    Submission.objects.bulk_create(list(new.values()), batch_size=2000, ignore_conflicts=True)
+    created = []
+    if new:
+        for submission in Submission.objects.filter(
+            org_unit_id__in={unit for _d, unit, _y in new},
+            year__in={year for _d, _u, year in new},
+            dataset_id__in={dataset for dataset, _u, _y in new},
+        ).select_related("dataset"):
+            key = (submission.dataset_id, submission.org_unit_id, submission.year)
+            if key in new:
+                created.append(submission)
+                existing[key] = submission
     audit.record_many(
         [
             audit.entry_for(
