@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kechuang.audit",
     "kechuang.regions",
     "kechuang.indicators",
+    "kechuang.evaluation",
     "kechuang.api",
     "kechuang.demo",
 ]

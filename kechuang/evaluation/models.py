@@ -1,0 +1,1 @@
+"""Methodologies, runs and scores of the composite index (see services for the rules)."""

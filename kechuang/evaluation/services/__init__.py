@@ -1,0 +1,1 @@
+"""Evaluation services: methodologies, runs, rankings, what-if, assessments."""
