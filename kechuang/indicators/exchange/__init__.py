@@ -4,7 +4,7 @@ parse (``reading``) → rows → validate (``checking``, pure, every problem wit
 its place) → one service call in one transaction
 (``kechuang.indicators.services.exchange``) → audit. ``layout`` is the one
 description of every file shape; ``template`` builds the fill-in workbook and
-``writing`` the exports.
+``writing`` the exports (the values layout, CSV, JSON and the wide table).
 """
 
 from kechuang.indicators.exchange.checking import (
@@ -22,7 +22,13 @@ from kechuang.indicators.exchange.layout import neutralise
 from kechuang.indicators.exchange.problems import ImportFailed, ImportProblem
 from kechuang.indicators.exchange.reading import ParsedFile, RawValue, read_file
 from kechuang.indicators.exchange.template import TemplateRow, build_template
-from kechuang.indicators.exchange.writing import ExportRow, workbook_bytes, write_values
+from kechuang.indicators.exchange.writing import (
+    ExportRow,
+    TableColumn,
+    workbook_bytes,
+    write_table,
+    write_values,
+)
 
 __all__ = [
     "Catalogue",
@@ -35,6 +41,7 @@ __all__ = [
     "IndicatorInfo",
     "ParsedFile",
     "RawValue",
+    "TableColumn",
     "TemplateRow",
     "UnitInfo",
     "build_template",
@@ -44,5 +51,6 @@ __all__ = [
     "read_file",
     "validate",
     "workbook_bytes",
+    "write_table",
     "write_values",
 ]

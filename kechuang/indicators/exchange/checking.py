@@ -116,9 +116,10 @@ class _Problems:
         self.items: dict[tuple[Any, ...], ImportProblem] = {}
         self.grouped: dict[tuple[str, str, str], list[int]] = {}
 
-    def add(self, field_name: str, row: int, message: str) -> None:
-        problem = self.parsed.problem(field_name, row, message)
-        self.items.setdefault((problem.row, problem.column, message), problem)
+    def add(self, field_name: str, row: int, message: str, indicator: str | None = None) -> None:
+        """``indicator`` places the problem in a wide table, where each indicator has a column."""
+        problem = self.parsed.problem(field_name, row, message, indicator=indicator)
+        self.items.setdefault((problem.sheet, problem.row, problem.column, message), problem)
 
     def group(self, field_name: str, code: str, message: str, row: int) -> None:
         """One problem for a code however many rows carry it, naming the rows."""
@@ -127,10 +128,12 @@ class _Problems:
     def result(self) -> list[ImportProblem]:
         for (field_name, _code, message), rows in self.grouped.items():
             text = message
-            if field_name not in self.parsed.fixed and len(rows) > 1:
+            # A wide table has many values per row: count rows, not values.
+            distinct = len(set(rows))
+            if field_name not in self.parsed.fixed and distinct > 1:
                 text = _("%(message)s（共 %(n)d 行：第 %(rows)s 行）") % {
                     "message": message,
-                    "n": len(rows),
+                    "n": distinct,
                     "rows": row_ranges(rows),
                 }
             self.add(field_name, rows[0], text)
@@ -192,10 +195,22 @@ def validate(
     seen: dict[tuple[int, str, int], int] = {}
     clean: list[CleanValue] = []
     append = clean.append
+    # A wide table's header names each indicator once, whether or not its column has values.
+    header = parsed.indicator_columns
+    for code in header:
+        if code not in indicators:
+            problems.add(
+                "indicator",
+                layout.TABLE_HEADER_ROW,
+                _("表头的指标代码「%(code)s」不存在（第 1 行应为指标代码，不是指标名称）。")
+                % {"code": code},
+                code,
+            )
     for raw in parsed.values:
         row = raw.row
+        code = raw.indicator_code
         unit = units.get(raw.org_code)
-        indicator = indicators.get(raw.indicator_code)
+        indicator = indicators.get(code)
         if unit is None:
             if raw.org_code:
                 problems.group(
@@ -207,8 +222,9 @@ def validate(
                 )
             else:
                 problems.add("org", row, _("缺少单位代码。"))
-        if indicator is None:
-            if raw.indicator_code:
+        # A wide table's unknown code was reported once, at its header cell.
+        if indicator is None and code not in header:
+            if code:
                 problems.group(
                     "indicator",
                     raw.indicator_code,
@@ -216,7 +232,7 @@ def validate(
                     row,
                 )
             else:
-                problems.add("indicator", row, _("缺少指标代码。"))
+                problems.add("indicator", row, _("缺少指标代码。"), code)
         if raw.year not in years:
             years[raw.year] = parse_year(raw.year)
         year = years[raw.year]
@@ -233,11 +249,12 @@ def validate(
                     "value",
                     row,
                     _("「%(name)s」是派生指标，由系统计算，不能填写。") % {"name": indicator.name},
+                    code,
                 )
             continue
         value, good = parse_number(raw.value)
         if not good:
-            problems.add("value", row, _number_message(raw.value, indicator))
+            problems.add("value", row, _number_message(raw.value, indicator), code)
         elif value is not None and indicator is not None:
             good = _check_bounds(value, indicator, problems, row)
         comment = raw.comment
@@ -258,6 +275,7 @@ def validate(
                 "indicator",
                 row,
                 _("与第 %(row)d 行重复：同一单位、指标和年度只能出现一次。") % {"row": first},
+                code,
             )
             continue
         seen[cell] = row
@@ -297,6 +315,7 @@ def _check_bounds(value: float, indicator: IndicatorInfo, problems: _Problems, r
             row,
             _("「%(name)s」应为整数，填的是 %(value)s。")
             % {"name": indicator.name, "value": layout.format_number(value)},
+            indicator.code,
         )
     if indicator.min_value is not None and value < indicator.min_value:
         good = False
@@ -309,6 +328,7 @@ def _check_bounds(value: float, indicator: IndicatorInfo, problems: _Problems, r
                 "min": layout.format_number(float(indicator.min_value)),
                 "value": layout.format_number(value),
             },
+            indicator.code,
         )
     if indicator.max_value is not None and value > indicator.max_value:
         good = False
@@ -321,6 +341,7 @@ def _check_bounds(value: float, indicator: IndicatorInfo, problems: _Problems, r
                 "max": layout.format_number(float(indicator.max_value)),
                 "value": layout.format_number(value),
             },
+            indicator.code,
         )
     return good
 
@@ -353,6 +374,7 @@ def _dataset_of(
                 row,
                 _("指标「%(code)s」不在填报表「%(dataset)s」中。")
                 % {"code": indicator.code, "dataset": dataset.name},
+                indicator.code,
             )
             return None
         if dataset.reporting_levels and unit.level not in dataset.reporting_levels:
@@ -377,6 +399,7 @@ def _dataset_of(
             row,
             _("没有在用的填报表让「%(unit)s」填报指标「%(code)s」。")
             % {"unit": unit.name, "code": indicator.code},
+            indicator.code,
         )
     else:
         problems.add(
@@ -384,6 +407,7 @@ def _dataset_of(
             row,
             _("指标「%(code)s」属于多个填报表（%(datasets)s），请在文件中注明填报表代码。")
             % {"code": indicator.code, "datasets": "、".join(candidates)},
+            indicator.code,
         )
     return None
 
@@ -428,7 +452,8 @@ def plan(
             parsed.problem(
                 "value",
                 rows[0],
-                _(
+                indicator=group.changes[0].indicator,
+                message=_(
                     "「%(unit)s」%(year)d 年的填报（%(dataset)s）%(status)s，数值已锁定，"
                     "不能修改第 %(rows)s 行的数值；如需修改，请先由审核单位退回。"
                 )

@@ -3,7 +3,7 @@
 One place for both directions, so the template, the exports and the reader
 cannot drift apart (STYLE.md §8.8).
 
-Two workbook layouts:
+Three workbook layouts:
 
 - **template** (填报表): one org unit, one year, one data set; the unit and
   year in a locked header block (rows 2–3), the column titles in row 5 and one
@@ -11,10 +11,19 @@ Two workbook layouts:
 - **values** (数据): many units, indicators and years, one value per row,
   titles in row 1. Exports use it; it is also the Excel form of a
   province-wide or national upload.
+- **table** (宽表): one year, many units, one column per indicator: the
+  indicator codes in row 1 (after 单位代码 and 单位名称), their names and units
+  in row 2 (for reading only), one row per unit from row 3. The year and the
+  data set are in ``_meta`` (and shown in the instructions sheet). It is how
+  statisticians exchange a year of county data, and it holds about a fifth of
+  the cells of the values layout for the same data. CSV takes the same shape
+  (``org_code``, optional ``org_name``, a ``year`` column, then indicator
+  codes).
 
-Both carry a hidden ``_meta`` sheet (key in column A, value in column B) that
-says which layout and version the reader is looking at. CSV and DHIS2
-``dataValueSets`` JSON carry one value per row or item, any number of units.
+All three carry a hidden ``_meta`` sheet (key in column A, value in column B)
+that says which layout and version the reader is looking at. CSV (long, or
+wide as the table) and DHIS2 ``dataValueSets`` JSON (one value per item)
+carry any number of units.
 """
 
 from __future__ import annotations
@@ -29,16 +38,23 @@ FORMAT_VERSION = "1"
 
 KIND_TEMPLATE = "template"
 KIND_VALUES = "values"
+KIND_TABLE = "table"
 
 TEMPLATE_SHEET = "填报表"
 VALUES_SHEET = "数据"
+TABLE_SHEET = "数据表"
 INSTRUCTIONS_SHEET = "填报说明"
 META_SHEET = "_meta"
 
-DATA_SHEET_OF_KIND = {KIND_TEMPLATE: TEMPLATE_SHEET, KIND_VALUES: VALUES_SHEET}
+DATA_SHEET_OF_KIND = {
+    KIND_TEMPLATE: TEMPLATE_SHEET,
+    KIND_VALUES: VALUES_SHEET,
+    KIND_TABLE: TABLE_SHEET,
+}
 SHEETS_OF_KIND = {
     KIND_TEMPLATE: (TEMPLATE_SHEET, INSTRUCTIONS_SHEET, META_SHEET),
     KIND_VALUES: (VALUES_SHEET, INSTRUCTIONS_SHEET, META_SHEET),
+    KIND_TABLE: (TABLE_SHEET, INSTRUCTIONS_SHEET, META_SHEET),
 }
 
 # ---------------------------------------------------------------- template layout
@@ -86,6 +102,25 @@ VALUES_HEADER_ROW = 1
 VALUES_FIRST_ROW = 2
 V_ORG, V_INDICATOR, V_YEAR, V_VALUE, V_COMMENT, V_DATASET = "A", "C", "F", "G", "H", "I"
 
+# ---------------------------------------------------------------- table layout (宽表)
+
+TABLE_HEADERS = ("单位代码", "单位名称")  # then one indicator code per column
+TABLE_HEADER_ROW = 1
+TABLE_NAME_ROW = 2
+TABLE_FIRST_ROW = 3
+# Row 2 of columns A and B: the names row reads "指标名称（计量单位）" across them.
+TABLE_NAME_LABELS = ("指标名称", "（计量单位）")
+TB_ORG, TB_ORG_NAME = "A", "B"
+TABLE_FIRST_INDICATOR = len(TABLE_HEADERS)  # index of column C
+# The instructions sheet shows the year and the data set in column B, labelled in column A.
+TABLE_NOTES_YEAR, TABLE_NOTES_DATASET = "年度", "填报表代码"
+
+
+def table_name(name: str, unit: str) -> str:
+    """What row 2 shows above an indicator's column: 研发经费支出（亿元）."""
+    return f"{name}（{unit}）" if unit else name
+
+
 # ---------------------------------------------------------------- CSV
 
 CSV_REQUIRED = ("org_code", "indicator_code", "year", "value")
@@ -104,6 +139,10 @@ CSV_ALIASES = {
     "指标名称": "indicator_name",
     "计量单位": "unit",
 }
+# A header with an org column, no indicator column and no value column is a wide CSV
+# (the table's shape): the other columns are indicator codes.
+CSV_TABLE_FIXED = ("org_code", "org_name", "year", "dataset")
+CSV_TABLE_EXPORT_COLUMNS = ("org_code", "org_name", "year")
 
 # ---------------------------------------------------------------- DHIS2 dataValueSets JSON
 

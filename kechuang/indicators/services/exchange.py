@@ -8,8 +8,9 @@ all write each submission's changes through ``values.open_submission`` and
 on, so an export imported back writes nothing.
 
 Many units per file: CSV, JSON and the values layout of .xlsx (one value per
-row) carry any number of units and years; the template carries one unit and
-one year.
+row) carry any number of units and years; the wide table (.xlsx or CSV, one
+row per unit and one column per indicator) any number of units for one year
+(a wide CSV: per row); the template carries one unit and one year.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kechuang.indicators.exchange import (
     Group,
     ImportFailed,
     IndicatorInfo,
+    TableColumn,
     TemplateRow,
     UnitInfo,
 )
@@ -188,7 +190,10 @@ def _lookups(
     dict[tuple[str, int, int], str],
 ]:
     """What the file's codes mean for this actor, and what is stored for its cells."""
-    indicator_codes = sorted({raw.indicator_code for raw in parsed.values})
+    # A wide table's header codes too: they are checked even where their column is blank.
+    indicator_codes = sorted(
+        {raw.indicator_code for raw in parsed.values} | parsed.indicator_columns.keys()
+    )
     org_codes = sorted({raw.org_code for raw in parsed.values})
     years = sorted(
         {y for y in (exchange.parse_year(raw.year) for raw in parsed.values) if y is not None}
@@ -271,15 +276,35 @@ def _require_visible(org_unit: OrgUnit, actor: Any) -> None:
 
 
 def export_values(
-    org_unit: OrgUnit, year: int, *, actor: Any, fmt: str, dataset: DataSet | None = None
+    org_unit: OrgUnit,
+    year: int,
+    *,
+    actor: Any,
+    fmt: str,
+    dataset: DataSet | None = None,
+    layout: str = "values",
 ) -> bytes:
     """The values of ``org_unit`` and every unit below it for ``year`` that the actor may see.
 
     Derived indicators are left out (they are computed, never imported).
+    ``layout`` is ``values`` (one value per row) or ``table`` (宽表: one row per
+    unit, one column per indicator; .xlsx or CSV). A table has a column for
+    every indicator that has a value and, with ``dataset``, for every member
+    of the data set that is not derived, so it can be filled in.
     """
     if fmt not in exchange.writing.FORMATS:
         raise InvalidInput(
             _("不支持的导出格式「%(fmt)s」（可用：xlsx、csv、json）") % {"fmt": fmt},
+            fields={"format": [_("不支持的格式")]},
+        )
+    if layout not in exchange.writing.LAYOUTS:
+        raise InvalidInput(
+            _("不支持的导出版式「%(layout)s」（可用：values、table）") % {"layout": layout},
+            fields={"layout": [_("不支持的版式")]},
+        )
+    if layout == "table" and fmt not in exchange.writing.TABLE_FORMATS:
+        raise InvalidInput(
+            _("宽表只能导出为 xlsx 或 csv，不支持「%(fmt)s」。") % {"fmt": fmt},
             fields={"format": [_("不支持的格式")]},
         )
     _require_visible(org_unit, actor)
@@ -304,6 +329,15 @@ def export_values(
         )
         .iterator(chunk_size=5000)
     )
+    if layout == "table":
+        return exchange.write_table(
+            fmt,
+            rows,
+            year=year,
+            columns=_table_columns(values, dataset),
+            dataset=dataset.code if dataset is not None else None,
+            org_unit=org_unit.code,
+        )
     return exchange.write_values(
         fmt,
         rows,
@@ -311,6 +345,27 @@ def export_values(
         org_unit=org_unit.code,
         year=year,
     )
+
+
+def _table_columns(values: Any, dataset: DataSet | None) -> list[TableColumn]:
+    """The data set's reported members in its order, then any other indicator with a value."""
+    columns: list[TableColumn] = []
+    if dataset is not None:
+        columns = [
+            TableColumn(*member)
+            for member in dataset.members.filter(indicator__formula="")
+            .order_by("order", "id")
+            .values_list("indicator__code", "indicator__name", "indicator__unit")
+        ]
+    known = {column.code for column in columns}
+    columns += [
+        TableColumn(*indicator)
+        for indicator in Indicator.objects.filter(pk__in=values.values("indicator_id"))
+        .order_by("order", "code")
+        .values_list("code", "name", "unit")
+        if indicator[0] not in known
+    ]
+    return columns
 
 
 def dataset_for(org_unit: OrgUnit, dataset: DataSet | None = None) -> DataSet:

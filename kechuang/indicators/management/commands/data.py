@@ -2,7 +2,8 @@
 
     kechuang data template --org 620821 --year 2023 [--dataset CODE] -o 泾川县2023.xlsx
     kechuang data import FILE.xlsx|.csv|.json [--dry-run] [--as USERNAME]
-    kechuang data export --org 6208 --year 2023 [--format xlsx|csv|json] [--as USERNAME] -o FILE
+    kechuang data export --org 6208 --year 2023 [--format xlsx|csv|json] [--layout values|table]
+                         [--as USERNAME] -o FILE
     kechuang data catalogue load [--file FILE.yaml]
 
 Without ``--as`` the command acts as the system (the server's operator). An
@@ -25,6 +26,8 @@ from kechuang.indicators.services import catalogue, exchange
 from kechuang.regions.models import OrgUnit
 
 FORMATS = ("xlsx", "csv", "json")
+LAYOUTS = ("values", "table")
+LAYOUT_NAMES = {"values": "逐行", "table": "宽表"}
 
 
 class Command(KechuangCommand):
@@ -51,6 +54,12 @@ class Command(KechuangCommand):
         export.add_argument("--dataset", help="只导出该填报表的数值")
         export.add_argument(
             "--format", choices=FORMATS, help="xlsx、csv 或 json（默认按输出文件扩展名，否则 xlsx）"
+        )
+        export.add_argument(
+            "--layout",
+            choices=LAYOUTS,
+            default="values",
+            help="values：每行一个数值（默认）；table：宽表，每行一个单位、每列一个指标（xlsx、csv）",
         )
         export.add_argument("--as", dest="username", help="以该用户身份读取（默认：系统）")
         export.add_argument("-o", "--output", type=Path, required=True)
@@ -109,10 +118,13 @@ class Command(KechuangCommand):
             actor=_actor(options["username"]),
             fmt=fmt,
             dataset=_dataset(options["dataset"]),
+            layout=options["layout"],
         )
         output.write_bytes(content)
+        shape = LAYOUT_NAMES[options["layout"]]
         self.stdout.write(
-            f"已导出 {unit.name}（{unit.code}）{options['year']} 年度数值（{fmt}）：{output}"
+            f"已导出 {unit.name}（{unit.code}）{options['year']} 年度数值"
+            f"（{fmt}，{shape}）：{output}"
         )
 
     def handle_catalogue(self, **options: Any) -> None:
