@@ -118,7 +118,13 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, An
     }
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    # Plain values first: a bulk upload passes hundreds of thousands of them.
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

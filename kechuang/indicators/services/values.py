@@ -27,6 +27,7 @@ from kechuang.indicators.models import (
 )
 
 EDITABLE = (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
+AUDITED_CHANGES = 20
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def open_submissions(
     # IntegrityError: skip rows that appeared meanwhile, then read back what is there.
     Submission.objects.bulk_create(list(new.values()), batch_size=2000, ignore_conflicts=True)
     created = []
+    units_by_pk = {unit.pk: unit for _d, unit, _y in wanted}
     if new:
         for submission in Submission.objects.filter(
             org_unit_id__in={unit for _d, unit, _y in new},
@@ -81,6 +83,7 @@ def open_submissions(
         ).select_related("dataset"):
             key = (submission.dataset_id, submission.org_unit_id, submission.year)
             if key in new:
+                submission.org_unit = units_by_pk[submission.org_unit_id]
                 created.append(submission)
                 existing[key] = submission
     audit.record_many(
@@ -89,6 +92,7 @@ def open_submissions(
                 actor,
                 "indicators.submission.open",
                 submission,
+                org_unit=submission.org_unit,
                 after={"dataset": submission.dataset.code, "year": submission.year},
             )
             for submission in created
@@ -194,8 +198,12 @@ def set_values_many(
                 actor,
                 "indicators.values.set",
                 submission,
+                org_unit=submission.org_unit,
                 channel=channel,
-                data={"changes": log[:200], "count": len(log), "reason": reason},
+                # The first changes show what the call did; every cell's own history
+                # (first entry or revisions) holds the rest, so a national upload
+                # does not write megabytes of audit JSON.
+                data={"changes": log[:AUDITED_CHANGES], "count": len(log), "reason": reason},
             )
             for submission, log in entries
         ]
