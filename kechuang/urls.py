@@ -9,6 +9,7 @@ urlpatterns = [
     path("regions/", include("kechuang.regions.urls")),
     path("audit/", include("kechuang.audit.urls")),
     path("data/", include("kechuang.indicators.urls")),
+    path("index/", include("kechuang.evaluation.urls")),
     path("api/", include("kechuang.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

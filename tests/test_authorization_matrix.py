@@ -36,6 +36,8 @@ from kechuang.accounts import services as accounts
 from kechuang.accounts.models import User
 from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
+from kechuang.evaluation.models import IndexRun
+from kechuang.evaluation.services import methodologies, runs
 from kechuang.indicators import services as indicators
 from kechuang.indicators.models import DataValue, Indicator, Submission, Target
 from kechuang.indicators.services import ValueChange, paper, targets
@@ -1014,6 +1016,71 @@ def build_catalogue_if_missing() -> None:
 # ---------------------------------------------------------------- nothing left uncovered
 
 
+# ---------------------------------------------------------------- composite index
+
+EVALUATION_URLS = {
+    "evaluation:ranking",
+    "evaluation:compute",
+    "evaluation:profile",
+    "evaluation:methodology",
+}
+
+
+def small_methodology() -> Any:
+    entry = methodologies.MethodologyEntry(
+        code="MATRIX_INDEX",
+        version=APPROVED_YEAR,
+        name="测试指数",
+        family="standard_value",
+        steps=[
+            {"normalise": {"method": "goalposts", "lower": 0, "upper": "target"}},
+            {"aggregate": {"method": "arithmetic"}},
+        ],
+        nodes=[
+            methodologies.NodeEntry("T", "测试指数", 2),
+            methodologies.NodeEntry("RD_EXP", "研发经费支出", 1, "T", target=1.0),
+            methodologies.NodeEntry("GOV_EXP", "一般公共预算支出", 1, "T", target=20.0),
+        ],
+    )
+    return methodologies.save_methodology(entry, source="shipped", actor=None)
+
+
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_evaluation_matrix(world: World, actor_key: str, role: str, relation: str) -> None:
+    """Rankings are published among peers; the values behind a score stay in the subtree."""
+    methodology = small_methodology()
+    run, _new = runs.compute(methodology, APPROVED_YEAR, within=world.unit("gansu"), actor=None)
+    actor = world.user(actor_key, role)
+    unit = world.unit(ACTORS[actor_key][relation])
+    client = Client()
+    client.force_login(actor)
+    ranking = client.get(reverse("evaluation:ranking"), {"run": run.pk})
+    assert ranking.status_code == 200
+    assert "泾川县" in ranking.content.decode()
+    assert client.get(reverse("evaluation:methodology", args=[methodology.pk])).status_code == 200
+    ranked = unit.level == Level.COUNTY
+    profile = client.get(reverse("evaluation:profile", args=[run.pk, unit.code]))
+    assert profile.status_code == (200 if ranked and relation in ("own", "child") else 404)
+    runs_before, log_before = IndexRun.objects.count(), LogEntry.objects.count()
+    response = client.post(
+        reverse("evaluation:compute"), {"methodology": methodology.pk, "year": APPROVED_YEAR}
+    )
+    assert response.status_code == 302
+    # Leaders and administrators rank the units below their own; nobody else computes.
+    if role in ("admin", "leader") and world.unit(actor_key).level < Level.COUNTY:
+        assert IndexRun.objects.count() == runs_before + 1
+    else:
+        assert (IndexRun.objects.count(), LogEntry.objects.count()) == (runs_before, log_before)
+
+
 COVERED = (
     {page.name for page in PAGES}
     | {f"{name}-{suffix}" for name in API_TARGETS.values() for suffix in ("list", "detail")}
@@ -1035,6 +1102,7 @@ COVERED = (
     }
     | CATALOGUE_URLS
     | SUBMISSION_URLS
+    | EVALUATION_URLS
     | set(INDICATOR_PAGES)
     | {
         "indicators:my-data",

@@ -32,12 +32,13 @@ class Action(models.TextChoices):
     REVIEW_DATA = "review_data", _("审核数据")
     SET_TARGETS = "set_targets", _("下达目标")
     MANAGE_CATALOGUE = "manage_catalogue", _("维护指标体系")
+    COMPUTE_INDEX = "compute_index", _("计算评价指数")
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.CLERK: frozenset({Action.ENTER_DATA}),
     Role.REVIEWER: frozenset({Action.VIEW_AUDIT, Action.REVIEW_DATA}),
-    Role.LEADER: frozenset({Action.SET_TARGETS}),
+    Role.LEADER: frozenset({Action.SET_TARGETS, Action.COMPUTE_INDEX}),
     Role.ADMINISTRATOR: frozenset(
         {
             Action.MANAGE_ORG_UNITS,
@@ -46,6 +47,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.VIEW_AUDIT,
             Action.SET_TARGETS,
             Action.MANAGE_CATALOGUE,
+            Action.COMPUTE_INDEX,
         }
     ),
 }

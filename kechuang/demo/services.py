@@ -24,6 +24,8 @@ from kechuang.audit import services as audit
 from kechuang.core.authorization import Role
 from kechuang.core.models import Deployment
 from kechuang.demo.indicator_data import load_indicator_demo
+from kechuang.evaluation.models import Methodology
+from kechuang.evaluation.services import methodologies, runs
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.divisions import SHIPPED_EDITION, Division, read_divisions
@@ -95,6 +97,21 @@ def demo_divisions(scale: str) -> list[Division]:
     ]
 
 
+# The last year whose demo submissions are all approved (2025 is mid-season).
+INDEX_YEAR = 2024
+
+
+def _ensure_index_runs(scale: str) -> int:
+    """The shipped methodologies and a ranking of each over the demo's scope."""
+    methodologies.ensure_shipped(actor=None)
+    within = regions.ensure_nation() if scale == "national" else OrgUnit.objects.get(code=PROVINCE)
+    computed = 0
+    for methodology in Methodology.objects.filter(is_active=True):
+        _run, new = runs.compute(methodology, INDEX_YEAR, within=within, actor=None)
+        computed += new
+    return computed
+
+
 @transaction.atomic
 def load_demo(
     scale: str, *, progress: Callable[[int, int], Any] | None = None, refresh: bool = False
@@ -118,6 +135,7 @@ def load_demo(
     indicator_report = load_indicator_demo(
         None if scale == "national" else PROVINCE, refresh=refresh
     )
+    index_runs = _ensure_index_runs(scale)
     deployment = Deployment.current()
     deployment.has_demo_data = True
     # The largest scale loaded so far names the deployment.
@@ -136,6 +154,7 @@ def load_demo(
             "units_created": report.created,
             "departments_created": departments,
             "indicator_data": indicator_report.__dict__,
+            "index_runs": index_runs,
             "users": [login.username for login in logins],
         },
     )

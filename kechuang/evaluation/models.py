@@ -1,1 +1,139 @@
-"""Methodologies, runs and scores of the composite index (see services for the rules)."""
+"""Methodologies (the index as data), runs (what was computed from which data) and results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kechuang.evaluation.choices import Family, Source
+
+
+class Methodology(models.Model):
+    """One version of a composite index: its tree, goalposts, weights and build steps.
+
+    Versioned by year and issuing authority; a run points at the version it
+    used, so changing next year's weights never rewrites last year's ranking.
+    """
+
+    code = models.CharField(_("代码"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("版本（年度）"))
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    authority = models.CharField(_("发布机关"), max_length=100, blank=True)
+    family = models.CharField(_("指数类型"), max_length=20, choices=Family.choices)
+    unit = models.CharField(_("计量单位"), max_length=10, blank=True)
+    level_names = models.JSONField(_("各层名称"), default=list)
+    note = models.TextField(_("说明"), blank=True)
+    # The engine's spec: an ordered list of {step: {parameters}} (evaluation.engine.spec).
+    steps = models.JSONField(_("计算步骤"), default=list)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评价方法")
+        verbose_name_plural = _("评价方法")
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="methodology_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.version}版）"
+
+
+class MethodologyNode(models.Model):
+    """A node of the tree: an indicator (level 1) or an aggregate above it."""
+
+    methodology = models.ForeignKey(Methodology, on_delete=models.CASCADE, related_name="nodes")
+    code = models.CharField(_("代码"), max_length=40)
+    name = models.CharField(_("名称"), max_length=200)
+    level = models.PositiveSmallIntegerField(_("层级"))
+    parent_code = models.CharField(_("上级代码"), max_length=40, blank=True)
+    indicator = models.ForeignKey(
+        "indicators.Indicator",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("指标"),
+    )
+    direction = models.SmallIntegerField(_("方向"), default=1)  # 1 正向, -1 逆向
+    weight = models.FloatField(_("权重"), default=1.0)
+    target = models.FloatField(_("标准值"), null=True, blank=True)
+    target_note = models.CharField(_("标准值说明"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("指标体系节点")
+        verbose_name_plural = _("指标体系节点")
+        ordering = ["methodology", "-level", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["methodology", "code"], name="node_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class IndexRun(models.Model):
+    """One computation: a methodology version over the approved data of some units and years.
+
+    ``inputs`` is the data snapshot (unit codes, years, indicator codes, the
+    matrix) and ``data_digest`` its SHA-256, so a rerun on the same data is
+    recognisable and gives the same numbers.
+    """
+
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, related_name="runs")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    level = models.PositiveSmallIntegerField(_("评价层级"))
+    within = models.ForeignKey(
+        "regions.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("评价范围"),
+    )
+    inputs = models.JSONField(_("输入数据"))
+    data_digest = models.CharField(_("数据摘要"), max_length=64)
+    units = models.PositiveIntegerField(_("参评单位数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_demo = models.BooleanField(_("示例数据"), default=False)
+
+    class Meta:
+        verbose_name = _("指数计算")
+        verbose_name_plural = _("指数计算")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["methodology", "year", "within"], name="run_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.methodology} · {self.year} · {self.within}"
+
+
+class IndexResult(models.Model):
+    """One unit's outcome in a run: score, rank, every node's score and its contributions."""
+
+    run = models.ForeignKey(IndexRun, on_delete=models.CASCADE, related_name="results")
+    org_unit = models.ForeignKey("regions.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    score = models.FloatField(_("得分"), null=True)
+    rank = models.PositiveIntegerField(_("排名"), null=True)
+    # node code → score (normalised indicator scores and every aggregate)
+    scores = models.JSONField(default=dict)
+    # indicator code → points it adds to the top index
+    contributions = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("指数结果")
+        verbose_name_plural = _("指数结果")
+        ordering = ["run", "year", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "org_unit", "year"], name="result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id}@{self.year}: {self.score}"

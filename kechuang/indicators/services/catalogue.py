@@ -173,7 +173,7 @@ class CatalogueReport:
 @transaction.atomic
 def load_catalogue(path: Path | None = None, *, actor: Any) -> CatalogueReport:
     """Bring groups, indicators, data sets and rules in line with a catalogue file."""
-    _authorize(actor)
+    require_catalogue_admin(actor)
     catalogue = read_catalogue(path)
     tallies = {
         "groups": _write_groups(catalogue.groups),
@@ -199,7 +199,8 @@ def load_catalogue(path: Path | None = None, *, actor: Any) -> CatalogueReport:
     return report
 
 
-def _authorize(actor: Any) -> None:
+def require_catalogue_admin(actor: Any) -> None:
+    """Province-level (or higher) administrators only: the catalogue is shared by every unit."""
     if actor is None:
         return
     unit = getattr(actor, "org_unit", None)

@@ -1,0 +1,17 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Family(models.TextChoices):
+    """The three index families found in Chinese practice (index-methodology §1.5)."""
+
+    STANDARD_VALUE = "standard_value", _("标准值法（水平指数）")
+    MINMAX = "minmax", _("极差标准化（相对指数）")
+    RELATIVE = "relative", _("等权相对指数")
+    BASE_YEAR = "base_year", _("基期指数（基期=100）")
+    CUSTOM = "custom", _("自定义")
+
+
+class Source(models.TextChoices):
+    SHIPPED = "shipped", _("系统内置")
+    IMPORTED = "imported", _("Excel导入")
