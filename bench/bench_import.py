@@ -128,18 +128,26 @@ def export_rows(province: str | None) -> list[Any]:
 
 
 def write_files(directory: Path, national: bool) -> dict[str, tuple[Path, int]]:
-    from kechuang.indicators.exchange import write_values
+    from kechuang.indicators.exchange import write_table, write_values
 
     files = {}
-    plans = [("province", "62", "xlsx")]
+    # The wide table (units × indicators, one year) is the sheet the issue describes;
+    # the long values layout (one value per row) is kept for comparison.
+    plans = [("province_table", "62", "xlsx"), ("province", "62", "xlsx")]
     if national:
-        plans += [("national", None, "xlsx"), ("national_csv", None, "csv")]
+        plans += [
+            ("national_table", None, "xlsx"),
+            ("national", None, "xlsx"),
+            ("national_csv", None, "csv"),
+        ]
     for label, province, fmt in plans:
         rows = export_rows(province)
         path = directory / f"{label}.{fmt}"
-        path.write_bytes(
-            write_values(fmt, rows, dataset="BENCH", org_unit=province or "CN", year=YEAR)
-        )
+        if label.endswith("_table"):
+            data = write_table(fmt, rows, year=YEAR, dataset="BENCH", org_unit=province or "CN")
+        else:
+            data = write_values(fmt, rows, dataset="BENCH", org_unit=province or "CN", year=YEAR)
+        path.write_bytes(data)
         files[label] = (path, len(rows))
         print(
             f"  wrote {path.name}: {len(rows):,} values, {path.stat().st_size / 1e6:.1f} MB",
@@ -164,8 +172,7 @@ def naive_baseline(path: Path) -> int:
     written = 0
     workbook = openpyxl.load_workbook(path, read_only=True)
     with transaction.atomic():
-        for row in workbook["数据"].iter_rows(min_row=2, values_only=True):
-            org, indicator_code, year, value = row[0], row[2], row[5], row[6]
+        for org, indicator_code, year, value in _cells(workbook):
             unit = units.get(org)
             if unit is None:
                 unit = units[org] = OrgUnit.objects.get(code=org, valid_to__isnull=True)
@@ -189,6 +196,22 @@ def naive_baseline(path: Path) -> int:
             written += 1
     workbook.close()
     return written
+
+
+def _cells(workbook: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(unit code, indicator code, year, value) of a values sheet or a wide table."""
+    if "数据" in workbook.sheetnames:
+        for row in workbook["数据"].iter_rows(min_row=2, values_only=True):
+            yield row[0], row[2], row[5], row[6]
+        return
+    meta = dict(workbook["_meta"].iter_rows(values_only=True))
+    rows = workbook["数据表"].iter_rows(values_only=True)
+    codes = next(rows)[2:]
+    next(rows)  # names and units
+    for row in rows:
+        for code, value in zip(codes, row[2:], strict=False):
+            if value is not None:
+                yield row[0], code, int(meta["year"]), value
 
 
 def driver_floor(path: Path) -> int:

@@ -195,8 +195,9 @@ def _lookups(
         {raw.indicator_code for raw in parsed.values} | parsed.indicator_columns.keys()
     )
     org_codes = sorted({raw.org_code for raw in parsed.values})
+    # Distinct cells first: a national file holds 170,000 values but a handful of years.
     years = sorted(
-        {y for y in (exchange.parse_year(raw.year) for raw in parsed.values) if y is not None}
+        {y for y in map(exchange.parse_year, {raw.year for raw in parsed.values}) if y is not None}
     )
     indicators: dict[str, IndicatorInfo] = {}
     indicator_pks: dict[int, str] = {}

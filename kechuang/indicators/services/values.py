@@ -157,7 +157,7 @@ def set_values_many(
     user = _user(actor)
     new_rows, updates, revisions, entries, shared = [], [], [], [], []
     for submission, pairs in plans:
-        log = []
+        log, count = [], 0
         for indicator, change in pairs:
             value = _clean_number(change.value, indicator)
             key = (indicator.pk, submission.org_unit_id, submission.year)
@@ -177,9 +177,11 @@ def set_values_many(
                     shared.append((owner, indicator))
                 updates.append((cell_id, value, comment, submission))
                 revisions.append((key, before, value, comment))
-            log.append({"indicator": indicator.code, "before": before, "after": value})
-        if log:
-            entries.append((submission, log))
+            count += 1
+            if count <= AUDITED_CHANGES:
+                log.append({"indicator": indicator.code, "before": before, "after": value})
+        if count:
+            entries.append((submission, log, count))
     _require_shared_editable(shared)
     _write(
         new_rows,
@@ -203,9 +205,9 @@ def set_values_many(
                 # The first changes show what the call did; every cell's own history
                 # (first entry or revisions) holds the rest, so a national upload
                 # does not write megabytes of audit JSON.
-                data={"changes": log[:AUDITED_CHANGES], "count": len(log), "reason": reason},
+                data={"changes": log, "count": count, "reason": reason},
             )
-            for submission, log in entries
+            for submission, log, count in entries
         ]
     )
     return len(new_rows) + len(updates)
