@@ -21,18 +21,19 @@ or more), with ``settings.DEBUG`` off as a server runs:
 - ``import_file(path, actor=None)`` end to end: the safety checks of the
   package, reading with python-calamine (or the csv module), validation of
   every row, the lookups, and the writes through ``open_submission`` and
-  ``set_values`` (values, one revision per value, audit entries) in one
+  ``set_values`` (values, audit entries; a first fill writes no revision rows,
+  the cell is its own first entry — ADR 0005) in one
   transaction;
 - the same import again on the same database (nothing changes: reading,
   validating and comparing only);
 - the naive baseline (.xlsx only): openpyxl (read-only) reads the same
   file, then one ``DataValue(...).save()`` per value (submissions fetched or
   created per unit), all in one transaction (fairer to it than autocommit);
-- the floor (.xlsx only): the same submissions, values and revisions written
+- the floor (.xlsx only): the same submissions and values written
   with the driver alone, ``executemany`` of tuples into the real tables, no
   reading or checks: what the database itself needs.
 
-Each import is checked (values and revisions in the database) so a figure
+Each import is checked (uploaded values in the database, no revisions) so a figure
 can never come from an import that did not do its job. One more import per
 file runs with wrappers that time each step (``--no-breakdown`` skips it);
 ``--profile`` adds a cProfile of the largest file. Nothing here asserts speed.
@@ -217,7 +218,7 @@ def _cells(workbook: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
 def driver_floor(path: Path) -> int:
     """The same rows written with the driver alone: executemany of tuples into the real tables.
 
-    Submissions (one per unit), values and one revision per value, in one
+    Submissions (one per unit) and values, in one
     transaction, through Django's connection but without models, the ORM's
     insert compiler, reading or checks: the floor the services sit on.
     """
@@ -229,7 +230,6 @@ def driver_floor(path: Path) -> int:
     from kechuang.indicators.models import (
         DataSet,
         DataValue,
-        DataValueRevision,
         Indicator,
         Submission,
     )
@@ -260,13 +260,6 @@ def driver_floor(path: Path) -> int:
             "comment, submission_id, updated_at, channel, is_demo) "
             "VALUES (%s, %s, %s, %s, '', %s, %s, 'upload', 0)",
             [(i, u, y, v, submissions[u], now) for i, u, y, v in rows],
-        )
-        cursor.execute(f"SELECT id, value FROM {DataValue._meta.db_table}")
-        cursor.executemany(
-            f"INSERT INTO {DataValueRevision._meta.db_table} (data_value_id, value_after, "
-            "comment, reason, actor_name, time, channel) "
-            "VALUES (%s, %s, '', 'bench', '系统', %s, 'upload')",
-            [(pk, value, now) for pk, value in cursor.fetchall()],
         )
     seconds = time.perf_counter() - started
     if DataValue.objects.count() != len(rows):
@@ -306,7 +299,7 @@ def breakdown() -> Iterator[dict[str, float]]:
     wrap(exchange, "plan", "plan the changes (pure)")
     wrap(service, "open_submissions", "values.open_submissions")
     wrap(service, "set_values_many", "values.set_values_many")
-    wrap(values, "_write", "  set_values_many: INSERT/UPDATE values and revisions")
+    wrap(values, "_write", "  set_values_many: INSERT/UPDATE values (and revisions of changes)")
     wrap(values, "_cells_for", "  set_values_many: read stored cells")
     wrap(audit, "record", "  audit.record (open_submission, set_values, import)")
     from django.db.models import QuerySet
@@ -354,9 +347,11 @@ def check_import(report: Any, expected: int, *, fresh: bool) -> None:
         problems.append(f"read {report.values} values, expected {expected}")
     if report.changed != (expected if fresh else 0):
         problems.append(f"changed {report.changed}")
-    if DataValue.objects.count() != expected or DataValueRevision.objects.count() != expected:
+    # A first fill writes the cells only: each is its own first entry (ADR 0005).
+    uploaded = DataValue.objects.filter(channel="upload").count()
+    if uploaded != expected or DataValueRevision.objects.exists():
         problems.append(
-            f"{DataValue.objects.count()} values, {DataValueRevision.objects.count()} revisions"
+            f"{uploaded} uploaded values, {DataValueRevision.objects.count()} revisions"
         )
     if problems:
         raise RuntimeError("import_file did not do its job: " + "; ".join(problems))
