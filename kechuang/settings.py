@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "kechuang.regions",
     "kechuang.indicators",
     "kechuang.evaluation",
+    "kechuang.plans",
     "kechuang.api",
     "kechuang.demo",
 ]

@@ -1,0 +1,1 @@
+"""Plans, their task trees and supervision (issue 5)."""
