@@ -36,8 +36,9 @@ from kechuang.accounts import services as accounts
 from kechuang.accounts.models import User
 from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
-from kechuang.evaluation.models import IndexRun
-from kechuang.evaluation.services import methodologies, runs
+from kechuang.core.errors import Forbidden, InvalidInput, NotFound
+from kechuang.evaluation.models import AssessmentRound, AssessmentScheme, IndexRun
+from kechuang.evaluation.services import assessment, methodologies, runs
 from kechuang.indicators import services as indicators
 from kechuang.indicators.models import DataValue, Indicator, Submission, Target
 from kechuang.indicators.services import ValueChange, paper, targets
@@ -1023,6 +1024,8 @@ EVALUATION_URLS = {
     "evaluation:compute",
     "evaluation:profile",
     "evaluation:methodology",
+    "evaluation:assessment",
+    "evaluation:assessment-round",
 }
 
 
@@ -1079,6 +1082,109 @@ def test_evaluation_matrix(world: World, actor_key: str, role: str, relation: st
         assert IndexRun.objects.count() == runs_before + 1
     else:
         assert (IndexRun.objects.count(), LogEntry.objects.count()) == (runs_before, log_before)
+
+
+def matrix_schemes() -> tuple[AssessmentScheme, AssessmentScheme]:
+    """One scheme over counties and the same rules over townships, on the world's catalogue."""
+    rules = {
+        "conditions": [{"indicator": "RD_EXP", "comparator": ">=", "threshold": 0.1}],
+        "criteria": [
+            {"indicator": "GOV_ST_SHARE", "weight": 60, "rule": "linear", "lower": 0, "upper": 2},
+            {"indicator": "HTE_NEW", "weight": 40, "rule": "steps", "steps": [[1, 40]]},
+        ],
+        "shortlist": {"top": 1},
+    }
+    return tuple(
+        assessment.save_scheme(
+            assessment.SchemeEntry(code, APPROVED_YEAR, name, kind, level, rules),
+            source="imported",
+            actor=None,
+        )
+        for code, name, kind, level in (
+            ("MATRIX_COUNTY", "测试县域评价", "innovative_county", Level.COUNTY),
+            ("MATRIX_TOWNSHIP", "测试乡镇评价", "innovative_township", Level.TOWNSHIP),
+        )
+    )
+
+
+# Whose rounds each actor sees: those over a scope the actor's unit lies in, and those below it.
+ROUNDS_SEEN = {
+    "jingchuan": {"gansu", "pingliang", "jingchuan"},
+    "pingliang": {"gansu", "pingliang", "jingchuan"},
+}
+
+
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_assessment_matrix(world: World, actor_key: str, role: str, relation: str) -> None:
+    """Rounds are published like rankings; leaders and administrators run them below their unit."""
+    county, township = matrix_schemes()
+    # 城关区 gets approved data so that 兰州市 (a sibling city) has a round of its own.
+    dataset = Submission.objects.filter(year=APPROVED_YEAR).first().dataset
+    submission = indicators.open_submission(
+        dataset, world.unit("chengguan_district"), APPROVED_YEAR, actor=None
+    )
+    indicators.set_values(submission, [ValueChange(c, v) for c, v in VALID.items()], actor=None)
+    submission = indicators.submit_submission(submission, actor=None)
+    while submission.status != "approved":
+        submission = indicators.approve_submission(submission, actor=None)
+    published = {
+        key: assessment.assess(scheme, APPROVED_YEAR, within=world.unit(key), actor=None)[0]
+        for key, scheme in (
+            ("gansu", county),
+            ("pingliang", township),
+            ("jingchuan", township),
+            ("lanzhou", county),
+        )
+    }
+    actor = world.user(actor_key, role)
+    client = Client()
+    client.force_login(actor)
+    listing = client.get(reverse("evaluation:assessment"))
+    assert listing.status_code == 200
+    seen = {r.pk for r in listing.context["rounds"]}
+    assert seen == {published[key].pk for key in ROUNDS_SEEN[actor_key]}
+    for key, round_ in published.items():
+        page = client.get(reverse("evaluation:assessment-round", args=[round_.pk]))
+        assert page.status_code == (200 if key in ROUNDS_SEEN[actor_key] else 404), key
+
+    def unchanged() -> tuple[str, int, int]:
+        return fingerprint(), AssessmentRound.objects.count(), LogEntry.objects.count()
+
+    # The page runs a round over the actor's own unit: counties are below a city, not a county.
+    before = unchanged()
+    response = client.post(
+        reverse("evaluation:assessment"), {"scheme": county.pk, "year": APPROVED_YEAR}
+    )
+    if role in ("admin", "leader") and world.unit(actor_key).level < Level.COUNTY:
+        assert response.status_code == 302
+        assert AssessmentRound.objects.filter(within=world.unit(actor_key)).exists()
+    else:
+        assert response.status_code == 200
+        assert unchanged() == before, "a refused round changed the database"
+
+    # The service, over the unit at ``relation``, with the scheme of the level below it.
+    unit = world.unit(ACTORS[actor_key][relation])
+    scheme = county if unit.level < Level.COUNTY else township
+    allowed = (
+        role in ("admin", "leader") and relation in ("own", "child") and unit.level < Level.TOWNSHIP
+    )
+    before = unchanged()
+    if allowed:
+        round_, _new = assessment.assess(scheme, APPROVED_YEAR, within=unit, actor=actor)
+        assert round_.within == unit
+        assert round_ in assessment.visible_rounds(actor)
+    else:
+        with pytest.raises((Forbidden, NotFound, InvalidInput)):
+            assessment.assess(scheme, APPROVED_YEAR, within=unit, actor=actor)
+        assert unchanged() == before, "a refused round changed the database"
 
 
 COVERED = (

@@ -32,6 +32,10 @@ ACTION_LABELS = {
     "indicators.target.create": _("下达目标"),
     "indicators.target.update": _("修改目标"),
     "indicators.target.delete": _("删除目标"),
+    "evaluation.methodology.save": _("保存评价方法"),
+    "evaluation.run.compute": _("计算评价指数"),
+    "evaluation.scheme.save": _("保存评价方案"),
+    "evaluation.assessment.run": _("开展评价与考核"),
 }
 
 

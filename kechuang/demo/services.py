@@ -24,8 +24,9 @@ from kechuang.audit import services as audit
 from kechuang.core.authorization import Role
 from kechuang.core.models import Deployment
 from kechuang.demo.indicator_data import load_indicator_demo
-from kechuang.evaluation.models import Methodology
-from kechuang.evaluation.services import methodologies, runs
+from kechuang.evaluation.choices import Source
+from kechuang.evaluation.models import AssessmentScheme, Methodology
+from kechuang.evaluation.services import assessment, methodologies, runs
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level, UnitKind
 from kechuang.regions.divisions import SHIPPED_EDITION, Division, read_divisions
@@ -102,14 +103,31 @@ INDEX_YEAR = 2024
 
 
 def _ensure_index_runs(scale: str) -> int:
-    """The shipped methodologies and a ranking of each over the demo's scope."""
+    """The shipped methodologies and a ranking of each over the demo's scope.
+
+    Also the shipped assessment schemes and one round of each over the demo
+    province: titles and the responsibility assessment are the province's
+    business at every scale.
+    """
     methodologies.ensure_shipped(actor=None)
     within = regions.ensure_nation() if scale == "national" else OrgUnit.objects.get(code=PROVINCE)
     computed = 0
     for methodology in Methodology.objects.filter(is_active=True):
         _run, new = runs.compute(methodology, INDEX_YEAR, within=within, actor=None)
         computed += new
+    assessment.ensure_shipped_schemes(actor=None)
+    province = OrgUnit.objects.get(code=PROVINCE)
+    for scheme in AssessmentScheme.objects.filter(is_active=True, source=Source.SHIPPED):
+        if not _has_candidates(scheme, province):
+            continue  # the demo has no township data: 创新型乡镇 has nobody to assess
+        _round, new = assessment.assess(scheme, INDEX_YEAR, within=province, actor=None)
+        computed += new
     return computed
+
+
+def _has_candidates(scheme: AssessmentScheme, within: OrgUnit) -> bool:
+    inputs = assessment.read_inputs(scheme.parsed(), within, scheme.level, INDEX_YEAR)
+    return bool(inputs.unit_codes)
 
 
 @transaction.atomic

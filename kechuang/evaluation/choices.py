@@ -15,3 +15,11 @@ class Family(models.TextChoices):
 class Source(models.TextChoices):
     SHIPPED = "shipped", _("系统内置")
     IMPORTED = "imported", _("Excel导入")
+
+
+class SchemeKind(models.TextChoices):
+    """What an assessment scheme is for (seed 000: titles by the province; leaders' duty)."""
+
+    INNOVATIVE_COUNTY = "innovative_county", _("创新型县(市)候选评价")
+    INNOVATIVE_TOWNSHIP = "innovative_township", _("创新型乡镇候选评价")
+    LEADERSHIP = "leadership_responsibility", _("党政领导科技进步目标责任制考核")

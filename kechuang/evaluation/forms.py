@@ -5,12 +5,19 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kechuang.evaluation.models import Methodology
+from kechuang.evaluation.models import AssessmentScheme, Methodology
 
 
 class ComputeForm(forms.Form):
     methodology = forms.ModelChoiceField(
         label=_("评价方法"), queryset=Methodology.objects.filter(is_active=True)
+    )
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+
+
+class AssessForm(forms.Form):
+    scheme = forms.ModelChoiceField(
+        label=_("评价方案"), queryset=AssessmentScheme.objects.filter(is_active=True)
     )
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
 

@@ -1,4 +1,4 @@
-"""Methodologies (the index as data), runs (what was computed from which data) and results."""
+"""Methodologies (the index as data), runs and results; assessment schemes, rounds and outcomes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kechuang.evaluation.choices import Family, Source
+from kechuang.evaluation import assessment
+from kechuang.evaluation.choices import Family, SchemeKind, Source
+from kechuang.regions.choices import Level
 
 
 class Methodology(models.Model):
@@ -137,3 +139,108 @@ class IndexResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_unit_id}@{self.year}: {self.score}"
+
+
+class AssessmentScheme(models.Model):
+    """One version of an assessment: who is eligible, how points are earned, who is put forward.
+
+    Used to pick 创新型县(市) and 创新型乡镇 candidates (the data-evaluation step
+    of the selection) and to score the 党政领导科技进步目标责任制. ``rules`` is the
+    configuration ``evaluation.assessment.parse_scheme`` reads; nothing is
+    stored that it refuses. A scheme with rounds is never changed: a new
+    version is loaded instead.
+    """
+
+    code = models.CharField(_("代码"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("版本（年度）"))
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("评价类型"), max_length=30, choices=SchemeKind.choices)
+    level = models.PositiveSmallIntegerField(_("评价对象层级"), choices=Level.choices)
+    authority = models.CharField(_("依据与组织机关"), max_length=200, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    rules = models.JSONField(_("评价规则"), default=dict)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评价方案")
+        verbose_name_plural = _("评价方案")
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="scheme_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.version}版）"
+
+    def parsed(self) -> assessment.Scheme:
+        return assessment.parse_scheme(self.rules)
+
+
+class AssessmentRound(models.Model):
+    """One application of a scheme to the approved data of one year inside one scope.
+
+    ``inputs`` is the data snapshot (candidates, the values and target
+    completions read) and ``data_digest`` its SHA-256: a rerun on the same
+    data returns this round instead of a copy.
+    """
+
+    scheme = models.ForeignKey(
+        AssessmentScheme,
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("评价方案"),
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    within = models.ForeignKey(
+        "regions.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("评价范围"),
+    )
+    inputs = models.JSONField(_("输入数据"))
+    data_digest = models.CharField(_("数据摘要"), max_length=64)
+    candidates = models.PositiveIntegerField(_("参评单位数"), default=0)
+    shortlisted = models.PositiveIntegerField(_("入围单位数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_demo = models.BooleanField(_("示例数据"), default=False)
+
+    class Meta:
+        verbose_name = _("评价轮次")
+        verbose_name_plural = _("评价轮次")
+        ordering = ["-created_at", "-id"]
+        # The rerun check: the latest round of a scheme for a year and scope.
+        indexes = [models.Index(fields=["scheme", "year", "within"], name="round_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} · {self.year} · {self.within}"
+
+
+class AssessmentOutcome(models.Model):
+    """One candidate's result in a round, with the evidence: each condition and criterion."""
+
+    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="outcomes")
+    org_unit = models.ForeignKey("regions.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    eligible = models.BooleanField(_("符合准入条件"))
+    total = models.FloatField(_("总分"))
+    percent = models.FloatField(_("得分率"))
+    rank = models.PositiveIntegerField(_("名次"), null=True)
+    shortlisted = models.BooleanField(_("入围"), default=False)
+    # {"conditions": [...], "criteria": [...]} as evaluation.assessment.Outcome.evidence()
+    evidence = models.JSONField(_("评价依据"), default=dict)
+    # The position in the ranked list: eligible by rank then code, the rest by code.
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("评价结果")
+        verbose_name_plural = _("评价结果")
+        ordering = ["round", "order"]
+        constraints = [models.UniqueConstraint(fields=["round", "org_unit"], name="outcome_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id}: {self.total}"

@@ -1,4 +1,4 @@
-"""Pages of the composite index: rankings, a unit's profile with what-if, the methodology."""
+"""Pages of the composite index (rankings, profile with what-if, methodology) and assessments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,9 +16,9 @@ from kechuang.core.errors import DomainError, NotFound
 from kechuang.core.scoping import access_object
 from kechuang.core.views import run_service
 from kechuang.evaluation.explain import explain
-from kechuang.evaluation.forms import ComputeForm, WhatIfForm
+from kechuang.evaluation.forms import AssessForm, ComputeForm, WhatIfForm
 from kechuang.evaluation.models import Methodology
-from kechuang.evaluation.services import results, runs
+from kechuang.evaluation.services import assessment, results, runs
 from kechuang.regions.models import OrgUnit
 
 
@@ -122,5 +123,56 @@ def methodology_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "methodology": methodology,
             "nodes": nodes,
             "steps": [explain(step) for step in methodology.steps],
+        },
+    )
+
+
+@login_required
+def assessment_rounds(request: HttpRequest) -> HttpResponse:
+    """Assessment rounds the user may see; leaders and administrators run one over their unit."""
+    can_run = has_action(request.user, Action.COMPUTE_INDEX)
+    form = AssessForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    if request.method == "POST" and form.is_valid():
+        outcome = run_service(
+            form,
+            lambda: assessment.assess(
+                form.cleaned_data["scheme"],
+                form.cleaned_data["year"],
+                within=request.user.org_unit,
+                actor=request.user,
+            ),
+        )
+        if outcome is not None:
+            round_, new = outcome
+            messages.success(
+                request,
+                _("已评价 %(n)s 个单位。") % {"n": round_.candidates}
+                if new
+                else _("数据没有变化，沿用上次的评价结果。"),
+            )
+            return redirect("evaluation:assessment-round", pk=round_.pk)
+    return render(
+        request,
+        "evaluation/assessment.html",
+        {
+            "rounds": assessment.visible_rounds(request.user)[:50],
+            "can_run": can_run,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def assessment_round(request: HttpRequest, pk: int) -> HttpResponse:
+    """A round: candidates ranked, the shortlist marked, each candidate's evidence."""
+    round_ = assessment.access_round(request.user, pk)
+    return render(
+        request,
+        "evaluation/assessment_round.html",
+        {
+            "round": round_,
+            "rows": assessment.round_table(round_, request.user),
+            "summary": assessment.describe(round_.scheme),
+            "label": round_.scheme.parsed().shortlist.label,
         },
     )

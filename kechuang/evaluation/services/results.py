@@ -28,16 +28,25 @@ STRENGTHS = 3
 MAX_COLUMNS = 8
 
 
-def visible_runs(user: Any) -> Any:
-    """Runs over the user's subtree, or over a scope the user's unit lies in."""
-    runs = IndexRun.objects.select_related("methodology", "within")
+def published(queryset: Any, user: Any, lookup: str) -> Any:
+    """Rows published over a scope (``lookup`` its tree path): the user's subtree and above.
+
+    A ranking or an assessment round over a province is seen by everyone
+    inside the province (a county sees where it stands among its peers) and
+    by the levels above it; one over a city, by nobody in a sibling city.
+    """
     if getattr(user, "is_superuser", False):
-        return runs
+        return queryset
     path = getattr(user, "scope_path", None)
     if not path:
-        return runs.none()
+        return queryset.none()
     ancestors = [path[:end] for end in range(0, len(path) + 1, 4)]
-    return runs.filter(subtree_q("within__path", path) | Q(within__path__in=ancestors))
+    return queryset.filter(subtree_q(lookup, path) | Q(**{f"{lookup}__in": ancestors}))
+
+
+def visible_runs(user: Any) -> Any:
+    """Runs over the user's subtree, or over a scope the user's unit lies in."""
+    return published(IndexRun.objects.select_related("methodology", "within"), user, "within__path")
 
 
 def access_run(user: Any, pk: Any) -> IndexRun:
