@@ -33,13 +33,16 @@ def impute(values: np.ndarray, method: str, groups: np.ndarray | None = None) ->
         codes, labels = stats.group_codes(groups)
     else:
         codes, labels = np.zeros(len(values), dtype=np.intp), [None]
+    labelled = codes[rows] >= 0
+    rows, columns = rows[labelled], columns[labelled]
+    # Every missing cell may sit in a unit without a group label: nothing to fill.
+    if not len(rows):
+        return values
     if method.startswith("mean"):
         centres = _group_means(values, codes, len(labels))
     else:
         centres = np.array([stats.median(values[codes == g]) for g in range(len(labels))])
     out = values.copy()
-    labelled = codes[rows] >= 0
-    rows, columns = rows[labelled], columns[labelled]
     out[rows, columns] = centres[codes[rows], columns]
     return out
 

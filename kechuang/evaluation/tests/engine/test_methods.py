@@ -258,3 +258,13 @@ def test_constant_and_tiny_columns_are_left_alone_like_coinr() -> None:
     assert [r.code for r in result.treat_log.records] == ["I1"]  # type: ignore[union-attr]
     # A constant column has no range: min-max gives NaN, as COINr does.
     assert np.isnan(result.datasets["Normalised"].values[:, 0]).all()
+
+
+def test_impute_leaves_cells_of_units_without_a_group_label() -> None:
+    from kechuang.evaluation.engine.steps.impute import impute
+
+    values = np.array([[np.nan, 1.0], [2.0, np.nan]])
+    groups = np.array([None, None], dtype=object)
+    for method in ("mean_group", "median_group"):
+        out = impute(values, method, groups)
+        assert np.array_equal(np.isnan(out), np.isnan(values))
