@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_targets.py
 	@test ! -f bench/bench_import.py || $(BIN)/python bench/bench_import.py
+	@test ! -f bench/bench_index.py || $(BIN)/python bench/bench_index.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
