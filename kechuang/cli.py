@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 
 
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["serve"]:
         serve(argv[1:])
         return
+    # A command run by the operator signs nothing a browser will hold (no sessions, no
+    # cookies): a key for this process alone lets `kechuang index build`, `plan extract`
+    # and the rest work on a fresh checkout. `serve` still requires the real one.
+    os.environ.setdefault("KECHUANG_SECRET_KEY", secrets.token_urlsafe(50))
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 

@@ -1,6 +1,8 @@
 """kechuang index — the composite index from files (COINr-compatible engine) or in the platform.
 
     kechuang index build --data DATA.csv --meta META.csv --spec SPEC.yaml --out OUTDIR
+    kechuang index uncertainty --data … --meta … --spec … --out DIR --runs N --seed S [choices]
+    kechuang index sensitivity --data … --meta … --spec … --out DIR --samples N --seed S
     kechuang index compute --methodology CODE --year YYYY [--level county] [--within CODE]
     kechuang index methodologies load [FILE]
     kechuang index methodologies import FILE.xlsx --base CODE --version YYYY
@@ -25,6 +27,7 @@ from django.core.management.base import CommandParser
 
 from kechuang.core.commands import KechuangCommand
 from kechuang.evaluation.engine import files, pipeline
+from kechuang.evaluation.management.commands import _index_analysis as analysis
 from kechuang.evaluation.services import methodologies, runs
 from kechuang.regions.choices import Level
 from kechuang.regions.models import OrgUnit
@@ -119,6 +122,16 @@ def _methodologies(command: KechuangCommand, options: dict[str, Any]) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "uncertainty": Subcommand(
+        help=analysis.UNCERTAINTY_HELP,
+        add_arguments=analysis.uncertainty_arguments,
+        handle=lambda command, options: analysis.handle_uncertainty(options, command.stdout),
+    ),
+    "sensitivity": Subcommand(
+        help=analysis.SENSITIVITY_HELP,
+        add_arguments=analysis.sensitivity_arguments,
+        handle=lambda command, options: analysis.handle_sensitivity(options, command.stdout),
+    ),
     "compute": Subcommand(
         help="用平台中已审定的数据计算指数，保存为一次有版本的计算",
         add_arguments=_compute_arguments,
