@@ -128,6 +128,12 @@ class IndexResult(models.Model):
     scores = models.JSONField(default=dict)
     # indicator code → points it adds to the top index
     contributions = models.JSONField(default=dict)
+    # The 5 % and 95 % quantiles of the rank over the run's Monte Carlo (weights ±25 %).
+    rank_low = models.FloatField(_("名次区间下限"), null=True)
+    rank_high = models.FloatField(_("名次区间上限"), null=True)
+    # Units of similar profile (clustered on the latest indicator scores), rank among them.
+    peer_group = models.PositiveSmallIntegerField(_("同类组"), null=True)
+    peer_rank = models.PositiveIntegerField(_("组内排名"), null=True)
 
     class Meta:
         verbose_name = _("指数结果")

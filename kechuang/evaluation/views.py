@@ -34,13 +34,17 @@ def ranking(request: HttpRequest) -> HttpResponse:
     within = None
     if run is not None and request.GET.get("within"):
         within = access_object(OrgUnit.objects.all(), request.user, request.GET["within"])
+    group = request.GET.get("group")
+    group = int(group) if group and group.isdigit() else None
     return render(
         request,
         "evaluation/ranking.html",
         {
             "run": run,
             "runs": visible[:30],
-            "rows": results.ranking(run, within=within) if run else [],
+            "rows": results.ranking(run, within=within, peer_group=group) if run else [],
+            "groups": results.peer_groups(run) if run else [],
+            "group": group,
             "firsts": results.ranking_columns(run) if run else [],
             "within": within,
             "cities": OrgUnit.objects.filter(parent=run.within).order_by("code") if run else [],

@@ -77,11 +77,17 @@ def ranking_columns(run: IndexRun) -> list[MethodologyNode]:
 
 
 def ranking(
-    run: IndexRun, year: int | None = None, *, within: OrgUnit | None = None
+    run: IndexRun,
+    year: int | None = None,
+    *,
+    within: OrgUnit | None = None,
+    peer_group: int | None = None,
 ) -> list[RankRow]:
-    """The run's ranking for ``year`` (its own year by default), optionally within a city.
+    """The run's ranking for ``year`` (its own year by default), optionally within a city
+    or among a peer group.
 
-    Within a city the ranks are recomputed among its units (ties share the lowest rank).
+    Within a city the ranks are recomputed among its units (ties share the lowest
+    rank); within a peer group they are the stored ranks among the group.
     """
     year = year or run.year
     results = list(
@@ -89,6 +95,10 @@ def ranking(
     )
     if within is not None:
         results = [r for r in results if r.org_unit.path.startswith(within.path)]
+    if peer_group is not None:
+        results = [r for r in results if r.peer_group == peer_group]
+        for result in results:
+            result.rank = result.peer_rank
     current = [r for r in results if r.year == year]
     before = {r.org_unit_id: r for r in results if r.year == year - 1}
     if within is not None:
@@ -105,6 +115,14 @@ def ranking(
         )
         rows.append(RankRow(result, change, [result.scores.get(code) for code in firsts]))
     return rows
+
+
+def peer_groups(run: IndexRun) -> list[int]:
+    return sorted(
+        g
+        for g in run.results.filter(year=run.year).values_list("peer_group", flat=True).distinct()
+        if g is not None
+    )
 
 
 def _rerank(results: list[IndexResult]) -> None:

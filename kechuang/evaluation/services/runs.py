@@ -25,8 +25,10 @@ from kechuang.audit import services as audit
 from kechuang.core.authorization import Action, require
 from kechuang.core.errors import InvalidInput
 from kechuang.core.scoping import subtree_q
+from kechuang.evaluation.engine.peers import cluster_profiles, rank_within_groups
 from kechuang.evaluation.engine.pipeline import BuildResult, build
 from kechuang.evaluation.engine.table import DataTable
+from kechuang.evaluation.engine.uncertainty import uncertainty
 from kechuang.evaluation.models import IndexResult, IndexRun, Methodology
 from kechuang.evaluation.services.methodologies import framework_of, spec_of
 from kechuang.indicators.models import DataValue
@@ -37,6 +39,12 @@ from kechuang.regions.models import OrgUnit
 # Years read before the ranked year: enough for a trend line and for pooled
 # (EIS-style) normalisation to make the years comparable.
 DEFAULT_SPAN = 5
+# Monte Carlo runs behind each rank interval: ±25 % noise on every weight.
+UNCERTAINTY_RUNS = 200
+WEIGHT_NOISE = 0.25
+# Peer groups (like the three 主体功能区 types) once there are enough units to split.
+PEER_GROUPS = 3
+MIN_UNITS_PER_GROUP = 3
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,10 @@ def compute(
         is_demo=DataValue.objects.filter(is_demo=True).exists(),
     )
     by_code = {unit.code: unit for unit in units}
-    IndexResult.objects.bulk_create(_results(run, result, inputs, by_code), batch_size=1000)
+    rows = _results(run, result, inputs, by_code)
+    _add_intervals(rows, methodology, inputs, result, digest)
+    _add_peer_groups(rows, result)
+    IndexResult.objects.bulk_create(rows, batch_size=1000)
     audit.record(
         actor,
         "evaluation.run.compute",
@@ -210,3 +221,60 @@ def _results(
 def _number(value: Any) -> float | None:
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def _add_intervals(
+    rows: list[IndexResult],
+    methodology: Methodology,
+    inputs: Inputs,
+    result: BuildResult,
+    digest: str,
+) -> None:
+    """Each unit-year's rank interval; the seed comes from the data, so a rerun agrees."""
+    try:
+        analysis = uncertainty(
+            inputs.table(),
+            result.framework,
+            result.spec,
+            runs=UNCERTAINTY_RUNS,
+            rng=np.random.default_rng(int(digest[:16], 16)),
+            weight_noise=WEIGHT_NOISE,
+        )
+    except ValueError:
+        # Data-driven weights (entropy, PCA …) have no noise model: no interval, not no run.
+        return
+    where = {int(row): position for position, row in enumerate(analysis.rows)}
+    for row, table_row in zip(rows, result.rows, strict=True):
+        position = where.get(int(table_row))
+        if position is not None:
+            row.rank_low = _number(analysis.q05[position])
+            row.rank_high = _number(analysis.q95[position])
+
+
+def _add_peer_groups(rows: list[IndexResult], result: BuildResult) -> None:
+    """Group units by their profile in the latest year and rank each year within the group.
+
+    One grouping per unit for every year, so a county keeps its peers when
+    its trend is shown; clustering is Ward's (deterministic, no seed).
+    """
+    if len({r.org_unit_id for r in rows}) < PEER_GROUPS * MIN_UNITS_PER_GROUP:
+        return
+    scores = result.datasets["Normalised"].values if "Normalised" in result.datasets else None
+    if scores is None:
+        return
+    latest = max(r.year for r in rows)
+    positions = [i for i, r in enumerate(rows) if r.year == latest]
+    labels = cluster_profiles(scores[positions], PEER_GROUPS, method="ward")
+    group_of = {
+        rows[i].org_unit_id: int(label) + 1 for i, label in zip(positions, labels, strict=True)
+    }
+    for row in rows:
+        row.peer_group = group_of.get(row.org_unit_id)
+    grouped = [i for i, r in enumerate(rows) if r.peer_group is not None]
+    ranks = rank_within_groups(
+        np.array([result.index[i] for i in grouped], dtype=float),
+        [rows[i].peer_group for i in grouped],
+        np.array([rows[i].year for i in grouped], dtype=float),
+    )
+    for i, rank in zip(grouped, ranks, strict=True):
+        rows[i].peer_rank = None if math.isnan(rank) else int(rank)

@@ -176,3 +176,42 @@ def test_a_profile_explains_the_score(shipped, cast) -> None:
     strengths = [score - median for _n, score, median in profile.strengths]
     weaknesses = [score - median for _n, score, median in profile.weaknesses]
     assert min(strengths) >= max(weaknesses)
+
+
+def test_each_rank_has_an_interval_and_reruns_agree(shipped, cast) -> None:
+    methodology = shipped["CSPI_MINMAX"]
+    run, _ = runs.compute(methodology, YEAR, within=cast.unit("gansu"), actor=None)
+    for result in run.results.all():
+        assert 1 <= result.rank_low <= result.rank_high <= 3
+    # The seed is the data's digest: the same inputs give the same intervals.
+    stored = {(r.org_unit_id, r.year): (r.rank_low, r.rank_high) for r in run.results.all()}
+    rows = runs._results(
+        run,
+        runs.run_engine(methodology, runs.Inputs.from_json(run.inputs)),
+        runs.Inputs.from_json(run.inputs),
+        {u.code: u for u in runs.units_in(cast.unit("gansu"), 3)},
+    )
+    runs._add_intervals(
+        rows,
+        methodology,
+        runs.Inputs.from_json(run.inputs),
+        runs.run_engine(methodology, runs.Inputs.from_json(run.inputs)),
+        run.data_digest,
+    )
+    assert {(r.org_unit_id, r.year): (r.rank_low, r.rank_high) for r in rows} == stored
+
+
+def test_peer_groups_rank_units_among_similar_ones(shipped, cast, monkeypatch) -> None:
+    # Three counties only: lower the bar so the three form groups.
+    monkeypatch.setattr(runs, "MIN_UNITS_PER_GROUP", 1)
+    run, _ = runs.compute(shipped["CSPI_COUNTY"], YEAR, within=cast.unit("gansu"), actor=None)
+    latest = list(run.results.filter(year=YEAR))
+    assert {r.peer_group for r in latest} == {1, 2, 3}
+    assert all(r.peer_rank == 1 for r in latest)  # one unit per group
+    # A unit keeps its group in every year of the run.
+    for result in run.results.all():
+        assert result.peer_group == next(
+            r.peer_group for r in latest if r.org_unit_id == result.org_unit_id
+        )
+    rows = results.ranking(run, peer_group=latest[0].peer_group)
+    assert [r.result.org_unit_id for r in rows] == [latest[0].org_unit_id]
