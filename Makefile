@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python bench/bench_targets.py
 	@test ! -f bench/bench_import.py || $(BIN)/python bench/bench_import.py
 	@test ! -f bench/bench_index.py || $(BIN)/python bench/bench_index.py
+	@test ! -f bench/bench_whatif.py || $(BIN)/python bench/bench_whatif.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
