@@ -95,15 +95,21 @@ def unit_profile(request: HttpRequest, run_pk: int, code: str) -> HttpResponse:
     if unit is None:
         raise NotFound()
     profile = results.profile(run, unit)
-    form = WhatIfForm(
-        request.POST or None,
-        indicators=[
-            (node.code, f"{node.name}（{node.indicator.unit if node.indicator else ''}）", raw)
-            for node, raw, _score, _c in profile.indicators
-        ],
-    )
-    outcome = None
-    if request.method == "POST" and form.is_valid():
+    indicators = [
+        (node.code, f"{node.name}（{node.indicator.unit if node.indicator else ''}）", raw)
+        for node, raw, _score, _c in profile.indicators
+    ]
+    form = WhatIfForm(request.POST or None, indicators=indicators)
+    outcome = path = None
+    if request.method == "POST" and "target_rank" in request.POST:
+        form = WhatIfForm(None, indicators=indicators)
+        try:
+            path = results.improvement(run, unit, int(request.POST["target_rank"] or 0))
+        except ValueError:
+            messages.error(request, _("目标名次应为正整数"))
+        except DomainError as error:
+            messages.error(request, str(error.message))
+    elif request.method == "POST" and form.is_valid():
         try:
             outcome = results.what_if(run, unit, form.changes())
         except DomainError as error:
@@ -111,7 +117,7 @@ def unit_profile(request: HttpRequest, run_pk: int, code: str) -> HttpResponse:
     return render(
         request,
         "evaluation/profile.html",
-        {"run": run, "profile": profile, "form": form, "outcome": outcome},
+        {"run": run, "profile": profile, "form": form, "outcome": outcome, "path": path},
     )
 
 

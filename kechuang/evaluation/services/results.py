@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 
 from kechuang.core.errors import InvalidInput, NotFound
 from kechuang.core.scoping import subtree_q
+from kechuang.evaluation.engine.improve import improvement_path
 from kechuang.evaluation.engine.stats import rank_min
 from kechuang.evaluation.models import IndexResult, IndexRun, MethodologyNode
+from kechuang.evaluation.services.methodologies import framework_of, spec_of
 from kechuang.evaluation.services.runs import Inputs, run_engine
 from kechuang.regions.models import OrgUnit
 
@@ -269,4 +271,60 @@ def what_if(run: IndexRun, unit: OrgUnit, changes: dict[str, float]) -> WhatIf:
         score_before=stored.score,
         rank_before=stored.rank,
         units=run.results.filter(year=run.year).count(),
+    )
+
+
+@dataclass
+class Improvement:
+    target_rank: int
+    reached: bool
+    reason: str
+    rank_after: int | None
+    score_after: float | None
+    # node, value before, value after (raw indicator values, in the order first changed)
+    changes: list[tuple[MethodologyNode, float, float]]
+
+
+def improvement(run: IndexRun, unit: OrgUnit, target_rank: int) -> Improvement:
+    """The least-effort changes that lift the unit to ``target_rank`` in the run's year.
+
+    Greedy on the score gained per unit of relative change (engine.improve);
+    an indicator at its standard value (or the best any unit reached) gains nothing.
+    """
+    if target_rank < 1:
+        raise InvalidInput(_("目标名次应为正整数"))
+    inputs = Inputs.from_json(run.inputs)
+    row = _row_of(inputs, unit.code, run.year)
+    if row is None:
+        raise NotFound(_("%(unit)s 不在这次计算的参评范围内。") % {"unit": unit.name})
+    try:
+        path = improvement_path(
+            inputs.table(),
+            framework_of(run.methodology),
+            spec_of(run.methodology),
+            row,
+            target_rank=target_rank,
+        )
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    nodes = {n.code: n for n in run.methodology.nodes.all()}
+    last = path.steps[-1] if path.steps else None
+    return Improvement(
+        target_rank=target_rank,
+        reached=path.reached,
+        reason=path.reason,
+        rank_after=None if last is None or math.isnan(last.rank) else int(last.rank),
+        score_after=None if last is None else float(last.score),
+        changes=[(nodes[code], a, b) for code, (a, b) in path.changes.items()],
+    )
+
+
+def _row_of(inputs: Inputs, unit_code: str, year: int) -> int | None:
+    return next(
+        (
+            i
+            for i, (code, row_year) in enumerate(zip(inputs.unit_codes, inputs.years, strict=True))
+            if code == unit_code and row_year == year
+        ),
+        None,
     )

@@ -85,3 +85,20 @@ def test_the_methodology_page_explains_each_step(run, cast) -> None:
     assert "标准值法" in html
     assert "加权算术平均" in html
     assert "示例标准值" in html
+
+
+def test_the_profile_proposes_an_improvement_path(run, cast) -> None:
+    client = client_for(cast.user("jingchuan", "leader"))
+    url = reverse("evaluation:profile", args=[run.pk, "620821"])
+    current = run.results.get(org_unit=cast.unit("jingchuan"), year=YEAR).rank
+    target = max(1, current - 1)
+    response = client.post(url, {"target_rank": str(target)})
+    assert response.status_code == 200
+    path = response.context["path"]
+    if current == 1:
+        assert path.changes == []
+    else:
+        assert path.reached
+        assert path.rank_after <= target
+        assert path.changes  # at least one indicator has to move
+        assert "提升路径" in response.content.decode()
