@@ -36,3 +36,8 @@ class WhatIfForm(forms.Form):
 
     def changes(self) -> dict[str, float]:
         return {code: value for code, value in self.cleaned_data.items() if value is not None}
+
+
+class ImportTableForm(forms.Form):
+    file = forms.FileField(label=_("正式指标体系及权重表（.xlsx）"))
+    version = forms.IntegerField(label=_("新版本（年度）"), min_value=2000, max_value=2100)

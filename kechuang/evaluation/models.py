@@ -80,17 +80,14 @@ class MethodologyNode(models.Model):
         return f"{self.code} {self.name}"
 
 
-class IndexRun(models.Model):
-    """One computation: a methodology version over the approved data of some units and years.
+class Snapshot(models.Model):
+    """What a computation read: the year, the scope, the input data and its SHA-256.
 
-    ``inputs`` is the data snapshot (unit codes, years, indicator codes, the
-    matrix) and ``data_digest`` its SHA-256, so a rerun on the same data is
-    recognisable and gives the same numbers.
+    A rerun on data with the same digest returns the stored computation, so
+    the same data always shows the same numbers (ADR 0006).
     """
 
-    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, related_name="runs")
     year = models.PositiveSmallIntegerField(_("年度"))
-    level = models.PositiveSmallIntegerField(_("评价层级"))
     within = models.ForeignKey(
         "regions.OrgUnit",
         on_delete=models.PROTECT,
@@ -99,12 +96,27 @@ class IndexRun(models.Model):
     )
     inputs = models.JSONField(_("输入数据"))
     data_digest = models.CharField(_("数据摘要"), max_length=64)
-    units = models.PositiveIntegerField(_("参评单位数"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_demo = models.BooleanField(_("示例数据"), default=False)
+
+    class Meta:
+        abstract = True
+
+
+class IndexRun(Snapshot):
+    """One computation: a methodology version over the approved data of some units and years.
+
+    ``inputs`` is the data snapshot (unit codes, years, indicator codes, the
+    matrix) and ``data_digest`` its SHA-256, so a rerun on the same data is
+    recognisable and gives the same numbers.
+    """
+
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, related_name="runs")
+    level = models.PositiveSmallIntegerField(_("评价层级"))
+    units = models.PositiveIntegerField(_("参评单位数"), default=0)
 
     class Meta:
         verbose_name = _("指数计算")
@@ -185,7 +197,7 @@ class AssessmentScheme(models.Model):
         return assessment.parse_scheme(self.rules)
 
 
-class AssessmentRound(models.Model):
+class AssessmentRound(Snapshot):
     """One application of a scheme to the approved data of one year inside one scope.
 
     ``inputs`` is the data snapshot (candidates, the values and target
@@ -199,22 +211,8 @@ class AssessmentRound(models.Model):
         related_name="rounds",
         verbose_name=_("评价方案"),
     )
-    year = models.PositiveSmallIntegerField(_("年度"))
-    within = models.ForeignKey(
-        "regions.OrgUnit",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("评价范围"),
-    )
-    inputs = models.JSONField(_("输入数据"))
-    data_digest = models.CharField(_("数据摘要"), max_length=64)
     candidates = models.PositiveIntegerField(_("参评单位数"), default=0)
     shortlisted = models.PositiveIntegerField(_("入围单位数"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    is_demo = models.BooleanField(_("示例数据"), default=False)
 
     class Meta:
         verbose_name = _("评价轮次")

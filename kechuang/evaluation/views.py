@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,9 +19,9 @@ from kechuang.core.errors import DomainError, NotFound
 from kechuang.core.scoping import access_object
 from kechuang.core.views import run_service
 from kechuang.evaluation.explain import explain
-from kechuang.evaluation.forms import AssessForm, ComputeForm, WhatIfForm
+from kechuang.evaluation.forms import AssessForm, ComputeForm, ImportTableForm, WhatIfForm
 from kechuang.evaluation.models import Methodology
-from kechuang.evaluation.services import assessment, results, runs
+from kechuang.evaluation.services import assessment, methodologies, results, runs
 from kechuang.regions.models import OrgUnit
 
 
@@ -133,6 +136,9 @@ def methodology_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "methodology": methodology,
             "nodes": nodes,
             "steps": [explain(step) for step in methodology.steps],
+            "versions": Methodology.objects.filter(code=methodology.code).order_by("-version"),
+            "import_form": ImportTableForm(initial={"version": methodology.version + 1}),
+            "can_import": has_action(request.user, Action.MANAGE_CATALOGUE),
         },
     )
 
@@ -186,3 +192,33 @@ def assessment_round(request: HttpRequest, pk: int) -> HttpResponse:
             "label": round_.scheme.parsed().shortlist.label,
         },
     )
+
+
+@login_required
+@require_POST
+def methodology_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """A province's official table (Excel) as a new version of this methodology."""
+    base = get_object_or_404(Methodology, pk=pk)
+    form = ImportTableForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect("evaluation:methodology", base.pk)
+    upload = form.cleaned_data["file"]
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as stored:
+        for chunk in upload.chunks():
+            stored.write(chunk)
+        stored.flush()
+        try:
+            imported = methodologies.import_excel(
+                Path(stored.name),
+                base=base,
+                version=form.cleaned_data["version"],
+                actor=request.user,
+                name=upload.name,
+            )
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            return redirect("evaluation:methodology", base.pk)
+    messages.success(request, _("已导入 %(m)s。") % {"m": imported})
+    return redirect("evaluation:methodology", imported.pk)

@@ -102,3 +102,35 @@ def test_the_profile_proposes_an_improvement_path(run, cast) -> None:
         assert path.rank_after <= target
         assert path.changes  # at least one indicator has to move
         assert "提升路径" in response.content.decode()
+
+
+def test_a_province_administrator_imports_the_official_table_from_the_page(shipped, cast) -> None:
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kechuang.evaluation.models import Methodology
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (
+        ["层级", "代码", "名称", "上级代码", "方向", "权重", "标准值"],
+        [2, "T", "甘肃省县域科技创新指数", "", "", "", ""],
+        [1, "RD_INTENSITY", "研发经费投入强度", "T", "正向", "60%", 2.5],
+        [1, "GOV_ST_SHARE", "财政科技支出占比", "T", "正向", "40%", 5],
+    ):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    base = shipped["CSPI_COUNTY"]
+    client = client_for(cast.user("gansu", "admin"))
+    page = client.get(reverse("evaluation:methodology", args=[base.pk]))
+    assert "导入本省正式指标体系及权重表" in page.content.decode()
+    response = client.post(
+        reverse("evaluation:methodology-import", args=[base.pk]),
+        {"file": SimpleUploadedFile("甘肃省.xlsx", buffer.getvalue()), "version": 2026},
+    )
+    imported = Methodology.objects.get(code=base.code, version=2026)
+    assert response["Location"] == reverse("evaluation:methodology", args=[imported.pk])
+    assert imported.nodes.get(code="RD_INTENSITY").weight == pytest.approx(0.6)
