@@ -65,6 +65,7 @@ bench: setup
 	@test ! -f bench/bench_import.py || $(BIN)/python bench/bench_import.py
 	@test ! -f bench/bench_index.py || $(BIN)/python bench/bench_index.py
 	@test ! -f bench/bench_whatif.py || $(BIN)/python bench/bench_whatif.py
+	@test ! -f bench/bench_extraction.py || $(BIN)/python bench/bench_extraction.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -10,6 +10,7 @@ urlpatterns = [
     path("audit/", include("kechuang.audit.urls")),
     path("data/", include("kechuang.indicators.urls")),
     path("index/", include("kechuang.evaluation.urls")),
+    path("plans/", include("kechuang.plans.urls")),
     path("api/", include("kechuang.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -4,9 +4,10 @@
 #   fonts-noto-cjk  Chinese glyphs in screenshots, PDFs and charts
 #   poppler-utils   pdftoppm, to look at generated PDFs as images in tests
 #   libreoffice-calc-nogui  a second spreadsheet program: templates must survive its re-save
+#   libreoffice-writer-nogui  opens the Word documents we write (converted to PDF in tests)
 set -eu
 missing=""
-for pkg in chromium fonts-noto-cjk poppler-utils libreoffice-calc-nogui; do
+for pkg in chromium fonts-noto-cjk poppler-utils libreoffice-calc-nogui libreoffice-writer-nogui; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0

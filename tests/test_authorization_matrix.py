@@ -37,12 +37,14 @@ from kechuang.accounts.models import User
 from kechuang.audit import services as audit
 from kechuang.audit.models import LogEntry
 from kechuang.core.errors import Forbidden, InvalidInput, NotFound
-from kechuang.evaluation.models import AssessmentRound, AssessmentScheme, IndexRun
+from kechuang.evaluation.models import AssessmentRound, AssessmentScheme, IndexRun, Methodology
 from kechuang.evaluation.services import assessment, methodologies, runs
 from kechuang.indicators import services as indicators
 from kechuang.indicators.models import DataValue, Indicator, Submission, Target
 from kechuang.indicators.services import ValueChange, paper, targets
 from kechuang.indicators.tests.conftest import build_catalogue
+from kechuang.plans.models import Plan
+from kechuang.plans.services import ingest as plans_ingest
 from kechuang.regions import services as regions
 from kechuang.regions.choices import Level
 from kechuang.regions.models import Department, OrgUnit, OrgUnitCode
@@ -1020,6 +1022,7 @@ def build_catalogue_if_missing() -> None:
 # ---------------------------------------------------------------- composite index
 
 EVALUATION_URLS = {
+    "evaluation:methodology-import",
     "evaluation:ranking",
     "evaluation:compute",
     "evaluation:profile",
@@ -1027,6 +1030,24 @@ EVALUATION_URLS = {
     "evaluation:assessment",
     "evaluation:assessment-round",
 }
+
+
+def official_table_bytes() -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (
+        ["层级", "代码", "名称", "上级代码", "方向", "权重", "标准值"],
+        [2, "T", "测试指数", "", "", "", ""],
+        [1, "RD_EXP", "研发经费支出", "T", "正向", 1, 2],
+    ):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def small_methodology() -> Any:
@@ -1069,6 +1090,14 @@ def test_evaluation_matrix(world: World, actor_key: str, role: str, relation: st
     assert ranking.status_code == 200
     assert "泾川县" in ranking.content.decode()
     assert client.get(reverse("evaluation:methodology", args=[methodology.pk])).status_code == 200
+    # An official table as a new version: province administrators only (the catalogue rule).
+    table = SimpleUploadedFile("表.xlsx", official_table_bytes())
+    versions = Methodology.objects.count()
+    client.post(
+        reverse("evaluation:methodology-import", args=[methodology.pk]),
+        {"file": table, "version": APPROVED_YEAR + 1},
+    )
+    assert Methodology.objects.count() == versions
     ranked = unit.level == Level.COUNTY
     profile = client.get(reverse("evaluation:profile", args=[run.pk, unit.code]))
     assert profile.status_code == (200 if ranked and relation in ("own", "child") else 404)
@@ -1187,6 +1216,69 @@ def test_assessment_matrix(world: World, actor_key: str, role: str, relation: st
         assert unchanged() == before, "a refused round changed the database"
 
 
+# ---------------------------------------------------------------- plans
+
+PLAN_URLS = {
+    "plans:list",
+    "plans:ingest",
+    "plans:detail",
+    "plans:table",
+    "plans:task",
+    "plans:bulletin",
+}
+PLAN_TEXT = "测试工作方案\n一、重点任务\n(一)培育创新主体(牵头单位:科技局)\n"
+
+
+@pytest.mark.parametrize(
+    ("actor_key", "role", "relation"),
+    [
+        pytest.param(a, r, rel, id=f"{a}-{r}-{rel}")
+        for a in ACTORS
+        for r in ROLES
+        for rel in RELATIONS
+    ],
+)
+def test_plans_matrix(world: World, actor_key: str, role: str, relation: str) -> None:
+    """A plan is read inside its unit's subtree; publishing is for leaders and administrators."""
+    unit = world.unit(ACTORS[actor_key][relation])
+    plan = plans_ingest.publish(
+        plans_ingest.propose(PLAN_TEXT, unit), org_unit=unit, actor=None, text=PLAN_TEXT
+    )
+    client = Client()
+    client.force_login(world.user(actor_key, role))
+    visible = relation in ("own", "child")
+    assert client.get(reverse("plans:list")).status_code == 200
+    assert client.get(reverse("plans:detail", args=[plan.pk])).status_code == (
+        200 if visible else 404
+    )
+    table = client.get(reverse("plans:table", args=[plan.pk, "xlsx"]))
+    assert table.status_code == (200 if visible else 404)
+    bulletin = client.get(reverse("plans:bulletin", args=[plan.pk, "docx"]))
+    assert bulletin.status_code == (200 if visible else 404)
+    task = plan.tasks.order_by("order").last()
+    assert client.get(reverse("plans:task", args=[task.pk])).status_code == (
+        200 if visible else 404
+    )
+    events = task.events.count()
+    urged = client.post(reverse("plans:task", args=[task.pk]), {"action": "urge", "text": "催"})
+    assert urged.status_code == (302 if visible else 404)
+    # Urging is supervision: leaders and administrators of the plan's unit or above.
+    supervises = visible and role in ("admin", "leader")
+    assert task.events.count() == events + (1 if supervises else 0)
+    publisher = role in ("admin", "leader")
+    assert client.get(reverse("plans:ingest")).status_code == (200 if publisher else 403)
+    before = Plan.objects.count()
+    response = client.post(
+        reverse("plans:ingest"), {"text": PLAN_TEXT, "title": "测试", "publish": "1"}
+    )
+    if publisher:
+        assert response.status_code == 302
+        assert Plan.objects.count() == before + 1
+    else:
+        assert response.status_code == 403
+        assert Plan.objects.count() == before
+
+
 COVERED = (
     {page.name for page in PAGES}
     | {f"{name}-{suffix}" for name in API_TARGETS.values() for suffix in ("list", "detail")}
@@ -1209,6 +1301,7 @@ COVERED = (
     | CATALOGUE_URLS
     | SUBMISSION_URLS
     | EVALUATION_URLS
+    | PLAN_URLS
     | set(INDICATOR_PAGES)
     | {
         "indicators:my-data",

@@ -33,12 +33,13 @@ class Action(models.TextChoices):
     SET_TARGETS = "set_targets", _("下达目标")
     MANAGE_CATALOGUE = "manage_catalogue", _("维护指标体系")
     COMPUTE_INDEX = "compute_index", _("计算评价指数")
+    MANAGE_PLANS = "manage_plans", _("发布规划计划与督办")
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.CLERK: frozenset({Action.ENTER_DATA}),
     Role.REVIEWER: frozenset({Action.VIEW_AUDIT, Action.REVIEW_DATA}),
-    Role.LEADER: frozenset({Action.SET_TARGETS, Action.COMPUTE_INDEX}),
+    Role.LEADER: frozenset({Action.SET_TARGETS, Action.COMPUTE_INDEX, Action.MANAGE_PLANS}),
     Role.ADMINISTRATOR: frozenset(
         {
             Action.MANAGE_ORG_UNITS,
@@ -48,6 +49,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.SET_TARGETS,
             Action.MANAGE_CATALOGUE,
             Action.COMPUTE_INDEX,
+            Action.MANAGE_PLANS,
         }
     ),
 }

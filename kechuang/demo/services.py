@@ -24,6 +24,7 @@ from kechuang.audit import services as audit
 from kechuang.core.authorization import Role
 from kechuang.core.models import Deployment
 from kechuang.demo.indicator_data import load_indicator_demo
+from kechuang.demo.plan_data import load_plan_demo
 from kechuang.evaluation.choices import Source
 from kechuang.evaluation.models import AssessmentScheme, Methodology
 from kechuang.evaluation.services import assessment, methodologies, runs
@@ -154,6 +155,7 @@ def load_demo(
         None if scale == "national" else PROVINCE, refresh=refresh
     )
     index_runs = _ensure_index_runs(scale)
+    plans = load_plan_demo()
     deployment = Deployment.current()
     deployment.has_demo_data = True
     # The largest scale loaded so far names the deployment.
@@ -173,6 +175,7 @@ def load_demo(
             "departments_created": departments,
             "indicator_data": indicator_report.__dict__,
             "index_runs": index_runs,
+            "plans": plans,
             "users": [login.username for login in logins],
         },
     )

@@ -1,0 +1,1 @@
+"""Plans: ingestion of a plan text, the decomposition table, progress and supervision."""
