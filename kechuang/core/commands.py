@@ -7,9 +7,12 @@ errors become one line on stderr and exit status 1, never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from argparse import ArgumentParser
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kechuang.core.errors import DomainError
 from kechuang.core.middleware import request_context
@@ -37,3 +40,26 @@ class KechuangCommand(BaseCommand):
         from rich.progress import Progress
 
         return Progress(disable=not sys.stderr.isatty(), transient=True)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One verb of a command (``kechuang index build``): its arguments and its handler."""
+
+    help: str
+    add_arguments: Callable[[ArgumentParser], None]
+    handle: Callable[[KechuangCommand, dict[str, Any]], None]
+
+
+class SubcommandCommand(KechuangCommand):
+    """A command made of verbs listed in ``subcommands``."""
+
+    subcommands: ClassVar[dict[str, Subcommand]] = {}
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        for name, subcommand in self.subcommands.items():
+            subcommand.add_arguments(sub.add_parser(name, help=subcommand.help))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.subcommands[options["action"]].handle(self, options)

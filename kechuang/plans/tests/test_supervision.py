@@ -168,3 +168,30 @@ def test_progress_is_reported_by_the_units_that_see_the_task(task, cast) -> None
         )
     assert report.confirmed_at is None
     assert SupervisionEvent.objects.count() == 0
+
+
+def test_the_daily_job_through_the_command(task, capsys) -> None:
+    from django.core.management import call_command
+
+    call_command("plan", "supervise", "--today", days(1).isoformat())
+    call_command("plan", "supervise", "--today", days(1).isoformat())
+    out = capsys.readouterr().out
+    assert "超期预警 1 条" in out
+    assert "超期预警 0 条" in out  # the second run sends nothing again
+    assert task.events.filter(kind=EventKind.OVERDUE).count() == 1
+
+
+def test_a_plan_imported_through_the_command(cast, tmp_path, capsys) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "方案.txt"
+    path.write_text(
+        "泾川县科技工作方案\n一、重点任务\n(一)培育主体\n1.新增高新技术企业2家。(牵头单位:县科技局)\n",
+        encoding="gb18030",
+    )
+    call_command("plan", "import", str(path), "--org", "620821", "--create-departments")
+    plan = Plan.objects.get()
+    assert plan.org_unit == cast.unit("jingchuan")
+    lead = Assignment.objects.get(task__plan=plan, role="lead")
+    assert lead.department is not None
+    assert "已发布" in capsys.readouterr().out

@@ -18,27 +18,16 @@ compute …) adds its arguments and handler there.
 from __future__ import annotations
 
 from argparse import ArgumentParser
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
-
-from kechuang.core.commands import KechuangCommand
+from kechuang.core.commands import KechuangCommand, Subcommand, SubcommandCommand
 from kechuang.evaluation.engine import files, pipeline
 from kechuang.evaluation.management.commands import _index_analysis as analysis
 from kechuang.evaluation.services import methodologies, runs
 from kechuang.regions.choices import Level
 from kechuang.regions.models import OrgUnit
 from kechuang.regions.services import ensure_nation
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    help: str
-    add_arguments: Callable[[ArgumentParser], None]
-    handle: Callable[[KechuangCommand, dict[str, Any]], None]
 
 
 def _build_arguments(parser: ArgumentParser) -> None:
@@ -150,13 +139,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-class Command(KechuangCommand):
+class Command(SubcommandCommand):
     help = "综合指数：按步骤文件计算（与 COINr 一致的算法）。"
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
-        for name, subcommand in SUBCOMMANDS.items():
-            subcommand.add_arguments(sub.add_parser(name, help=subcommand.help))
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        SUBCOMMANDS[options["action"]].handle(self, options)
+    subcommands = SUBCOMMANDS

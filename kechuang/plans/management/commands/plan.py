@@ -3,6 +3,8 @@
     kechuang plan extract FILE.txt [--format json|table]
     kechuang plan score GOLD.json PRED.json [--format table|json]
     kechuang plan score GOLD_DIR PRED_DIR|TEXT_DIR [--format table|json]
+    kechuang plan import FILE.txt --org CODE [--parent PLAN_ID] [--create-departments]
+    kechuang plan supervise [--today YYYY-MM-DD]   (the daily job: reminders, overdue, escalation)
 
 `extract` prints one JSON object in the plan-gold schema (document, tasks, targets,
 subsidies). `score` compares predictions with hand annotations; given two folders it pairs
@@ -11,16 +13,15 @@ files by name, and a folder of .txt plan texts is extracted on the fly.
 
 from __future__ import annotations
 
+import datetime
 import json
 from argparse import ArgumentParser
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.utils import timezone
 
-from kechuang.core.commands import KechuangCommand
+from kechuang.core.commands import KechuangCommand, Subcommand, SubcommandCommand
 from kechuang.plans.extraction import (
     extract,
     format_table,
@@ -30,13 +31,9 @@ from kechuang.plans.extraction import (
     summarise,
     to_json,
 )
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    help: str
-    add_arguments: Callable[[ArgumentParser], None]
-    handle: Callable[[KechuangCommand, dict[str, Any]], None]
+from kechuang.plans.models import Plan
+from kechuang.plans.services import ingest, supervision
+from kechuang.regions.models import OrgUnit
 
 
 def _extract_arguments(parser: ArgumentParser) -> None:
@@ -113,7 +110,65 @@ def _prediction(path: Path, stem: str | None) -> dict[str, Any]:
     return read_json(path)
 
 
+def _import_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="规划计划正文（.txt，UTF-8 或 GB18030）")
+    parser.add_argument("--org", required=True, help="制定单位代码，如 620821")
+    parser.add_argument("--parent", type=int, default=None, help="贯彻落实的上级规划编号")
+    parser.add_argument(
+        "--create-departments",
+        action="store_true",
+        help="把未匹配到的单位名称新建为制定单位的部门（默认按原文保留）",
+    )
+
+
+def _import(command: KechuangCommand, options: dict[str, Any]) -> None:
+    unit = OrgUnit.objects.current().filter(code=options["org"]).first()
+    if unit is None:
+        raise ValueError(f"没有代码为 {options['org']} 的现行单位")
+    text = read_text(options["file"])
+    proposal = ingest.propose(text, unit)
+    parent = Plan.objects.filter(pk=options["parent"]).first() if options["parent"] else None
+    plan = ingest.publish(
+        proposal,
+        org_unit=unit,
+        actor=None,
+        text=text,
+        parent=parent,
+        create_departments=proposal.unmatched if options["create_departments"] else (),
+    )
+    command.stdout.write(
+        f"已发布第 {plan.pk} 号规划「{plan.title}」：{plan.tasks.count()} 项任务、"
+        f"{plan.targets.count()} 个目标、{plan.subsidies.count()} 项奖补；"
+        f"未匹配的单位 {len(proposal.unmatched)} 个"
+    )
+
+
+def _supervise_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument(
+        "--today", type=datetime.date.fromisoformat, default=None, help="按哪一天督办（默认今天）"
+    )
+
+
+def _supervise(command: KechuangCommand, options: dict[str, Any]) -> None:
+    today = options["today"] or timezone.localdate()
+    report = supervision.sweep(today, now=timezone.now())
+    command.stdout.write(
+        f"{today}：到期提醒 {report.reminders} 条，超期预警 {report.overdue} 条，"
+        f"超期上报 {report.escalations} 条"
+    )
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "import": Subcommand(
+        help="把规划计划正文识别后直接发布（无人工核对；网页上可逐项核对）",
+        add_arguments=_import_arguments,
+        handle=_import,
+    ),
+    "supervise": Subcommand(
+        help="每日督办：到期提醒、超期预警、超期上报（可重复运行，不会重复发送）",
+        add_arguments=_supervise_arguments,
+        handle=_supervise,
+    ),
     "extract": Subcommand(
         help="从规划、方案的纯文本中抽取任务分解表（JSON）",
         add_arguments=_extract_arguments,
@@ -127,13 +182,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-class Command(KechuangCommand):
+class Command(SubcommandCommand):
     help = "规划文本抽取：任务、牵头/责任/配合单位、量化指标与补助标准。"
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
-        for name, subcommand in SUBCOMMANDS.items():
-            subcommand.add_arguments(sub.add_parser(name, help=subcommand.help))
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        SUBCOMMANDS[options["action"]].handle(self, options)
+    subcommands = SUBCOMMANDS
