@@ -363,7 +363,13 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def measure(repeat: int, national: bool, profile: bool, breakdown_runs: bool) -> dict[str, Any]:
+def measure(
+    repeat: int,
+    national: bool,
+    profile: bool,
+    breakdown_runs: bool,
+    only: set[str] | None = None,
+) -> dict[str, Any]:
     scratch = SqliteScratch()
     try:
         setup_django(scratch.url(scratch.template))
@@ -375,6 +381,8 @@ def measure(repeat: int, national: bool, profile: bool, breakdown_runs: bool) ->
         seconds, _ = timed(lambda: build_template(scratch))
         print(f"  template database built in {seconds:.1f} s", file=sys.stderr, flush=True)
         files = write_files(scratch.directory, national)
+        if only:
+            files = {label: entry for label, entry in files.items() if label in only}
         connection.close()
         settings.DEBUG = False
 
@@ -495,6 +503,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure (default 1)")
     parser.add_argument("--skip-national", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="comma-separated file labels, e.g. national_table,province_table"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile one more import")
     parser.add_argument(
         "--no-breakdown", action="store_true", help="skip the extra run timing each step"
@@ -502,7 +513,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON result here")
     args = parser.parse_args(argv)
     results = measure(
-        max(1, args.repeat), not args.skip_national, args.profile, not args.no_breakdown
+        max(1, args.repeat),
+        not args.skip_national,
+        args.profile,
+        not args.no_breakdown,
+        set(args.only.split(",")) if args.only else None,
     )
     print()
     print("Import of indicator values (SQLite, DEBUG off; medians)")
