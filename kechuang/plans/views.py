@@ -21,6 +21,7 @@ from kechuang.plans.choices import TaskStatus
 from kechuang.plans.forms import IngestForm, PublishForm
 from kechuang.plans.models import Plan, Task
 from kechuang.plans.services import bulletin, ingest, supervision, tables
+from kechuang.plans.services.status import board as task_board
 from kechuang.plans.services.status import task_status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,10 +61,28 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (row, statuses[task.pk], labels[statuses[task.pk]])
         for row, task in zip(tables.rows(plan), tasks, strict=True)
     ]
+    since = None
+    if request.GET.get("since"):
+        try:
+            since = datetime.date.fromisoformat(request.GET["since"])
+        except ValueError:
+            messages.error(request, _("日期格式应为 YYYY-MM-DD。"))
+    changes = (
+        supervision.changes_since(
+            plan, datetime.datetime.combine(since, datetime.time(), tzinfo=datetime.UTC)
+        )
+        if since
+        else []
+    )
+    months, board = task_board(tasks, today)
     return render(
         request,
         "plans/detail.html",
         {
+            "since": since,
+            "changes": changes,
+            "months": months,
+            "board": board,
             "plan": plan,
             "rows": rows,
             "children": plan.children.visible_to(request.user),

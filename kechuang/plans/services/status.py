@@ -31,3 +31,36 @@ def task_status(task: Task, today: datetime.date, *, started: datetime.date | No
         if min(elapsed, 1.0) * 100 - percent > AT_RISK_GAP:
             return TaskStatus.AT_RISK
     return TaskStatus.ON_TRACK
+
+
+def board(
+    tasks: list[Task], today: datetime.date
+) -> tuple[list[str], list[tuple[str, list[list[tuple[Task, str]]]]]]:
+    """挂图作战: units down, months across, each task in its deadline's month with its status.
+
+    Returns (month labels, [(unit, cells per month)]); a task with several lead
+    or responsible units appears on each of their rows.
+    """
+    dated = [t for t in tasks if t.deadline is not None]
+    if not dated:
+        return [], []
+    first = min(t.deadline for t in dated).replace(day=1)
+    last = max(t.deadline for t in dated)
+    months: list[datetime.date] = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    index = {(m.year, m.month): i for i, m in enumerate(months)}
+    rows: dict[str, list[list[tuple[Task, str]]]] = {}
+    for task in dated:
+        status = task_status(task, today)
+        units = {
+            a.department.name if a.department else a.name
+            for a in task.assignments.all()
+            if a.role in ("lead", "responsible")
+        } or {task.plan.org_unit.name}
+        for unit in units:
+            cells = rows.setdefault(unit, [[] for _ in months])
+            cells[index[(task.deadline.year, task.deadline.month)]].append((task, status))
+    return [f"{m.year}-{m.month:02d}" for m in months], sorted(rows.items())

@@ -104,3 +104,26 @@ def test_a_task_page_takes_progress_and_supervision(plan, cast) -> None:
     response = leader.post(url, {"action": "report", "percent": "300", "text": "x"}, follow=True)
     assert "0 到 100" in response.content.decode()
     assert task.reports.count() == 1
+
+
+def test_the_board_and_the_changes_since_a_date(plan, cast) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from kechuang.plans.services import supervision
+
+    task = plan.tasks.get(path=["一", "(一)", "1"])
+    task.deadline = datetime.date(2024, 3, 31)
+    task.save()
+    supervision.urge(task, actor=None, text="请加快", now=timezone.now())
+    client = client_for(cast.user("jingchuan", "reviewer"))
+    page = client.get(reverse("plans:detail", args=[plan.pk]), {"since": "2020-01-01"})
+    html = page.content.decode()
+    assert "挂图作战" in html
+    months = page.context["months"]
+    assert months == ["2024-03"]
+    units = dict(page.context["board"])
+    assert [t.pk for t, _status in units["县科技局"][0]] == [task.pk]
+    assert "请加快" in html
+    assert [text for *_rest, text in page.context["changes"]] == ["请加快"]
