@@ -21,6 +21,7 @@ from kechuang.plans.choices import TaskStatus
 from kechuang.plans.forms import IngestForm, PublishForm
 from kechuang.plans.models import Plan, Task
 from kechuang.plans.services import bulletin, ingest, supervision, tables
+from kechuang.plans.services import targets as plan_targets
 from kechuang.plans.services.status import board as task_board
 from kechuang.plans.services.status import task_status
 
@@ -86,7 +87,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "rows": rows,
             "children": plan.children.visible_to(request.user),
-            "targets": plan.targets.select_related("indicator", "task"),
+            "targets": plan_targets.readings(plan, today.year - 1),
             "subsidies": plan.subsidies.all(),
         },
     )
