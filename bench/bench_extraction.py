@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kechuang.core.workspace import shared_folder  # noqa: E402 (the repository first)
 from kechuang.plans.extraction import (  # noqa: E402 (the repository on the path first)
     extract,
     format_table,
@@ -29,7 +30,7 @@ from kechuang.plans.extraction import (  # noqa: E402 (the repository on the pat
     summarise,
 )
 
-SHARED = ROOT / ".." / "shared"
+SHARED = shared_folder() or ROOT / ".." / "shared"
 SYNTHETIC = ROOT / "kechuang" / "plans" / "tests" / "extraction" / "data"
 
 

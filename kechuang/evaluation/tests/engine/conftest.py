@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kechuang.core.workspace import shared_folder
 from kechuang.evaluation.engine import files
 from kechuang.evaluation.engine.framework import Framework, framework_from_rows
 from kechuang.evaluation.engine.spec import Spec, parse_spec
@@ -17,7 +18,7 @@ from kechuang.evaluation.engine.table import DataTable
 
 REPOSITORY = Path(__file__).resolve().parents[4]
 # The reference data live next to the repository, not in it (see its README.md).
-ASEM = REPOSITORY / ".." / "shared" / "data" / "coinr-asem"
+ASEM = (shared_folder() or REPOSITORY / ".." / "shared") / "data" / "coinr-asem"
 EXPECTED = ASEM / "expected-default-build"
 
 DEFAULT_SPEC = {

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[4] / ".." / "shared"
+from kechuang.core.workspace import shared_folder
+
+SHARED = shared_folder() or Path(__file__).resolve().parents[4] / ".." / "shared"
 SEEDS = SHARED / "seeds"
 GOLD = SHARED / "data" / "plan-gold"
 DATA = Path(__file__).resolve().parent / "data"
