@@ -36,6 +36,17 @@ ACTION_LABELS = {
     "evaluation.run.compute": _("计算评价指数"),
     "evaluation.scheme.save": _("保存评价方案"),
     "evaluation.assessment.run": _("开展评价与考核"),
+    "plans.plan.publish": _("发布规划计划"),
+    "plans.progress.report": _("报送任务进展"),
+    "plans.progress.confirm": _("确认任务进展"),
+    "plans.milestone.add": _("添加任务节点"),
+    "plans.milestone.done": _("完成任务节点"),
+    "plans.supervision.sweep": _("每日督办"),
+    "plans.supervision.urge": _("催办"),
+    "plans.supervision.instruction": _("领导批示"),
+    "plans.supervision.extension_request": _("延期申请"),
+    "plans.supervision.extension_approved": _("同意延期"),
+    "plans.supervision.extension_refused": _("不同意延期"),
 }
 
 

@@ -209,6 +209,17 @@ def _task_action(request: HttpRequest, task: Task) -> None:
                 reason=post.get("text", ""),
                 now=now,
             )
+        elif action == "milestone":
+            supervision.add_milestone(
+                task,
+                actor=user,
+                title=post.get("title", ""),
+                due=datetime.date.fromisoformat(post.get("due", "")),
+            )
+        elif action == "milestone_done":
+            supervision.complete_milestone(
+                task.milestones.get(pk=post.get("milestone")), actor=user, on=now.date()
+            )
         elif action in ("approve", "refuse"):
             request_event = task.events.get(pk=post.get("event"))
             supervision.decide_extension(

@@ -24,7 +24,7 @@ from kechuang.audit import services as audit
 from kechuang.core.authorization import Action, require
 from kechuang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kechuang.plans.choices import EventKind, TaskStatus
-from kechuang.plans.models import ProgressReport, SupervisionEvent, Task
+from kechuang.plans.models import Milestone, ProgressReport, SupervisionEvent, Task
 from kechuang.plans.services.status import task_status
 
 REMIND_DAYS = 7
@@ -96,6 +96,7 @@ def sweep(today: datetime.date, *, now: datetime.datetime) -> SweepReport:
                 )
             )
             report.escalations += 1
+    new += _milestone_reminders(today, now, report)
     SupervisionEvent.objects.bulk_create(new)
     if new:
         audit.record(
@@ -105,6 +106,71 @@ def sweep(today: datetime.date, *, now: datetime.datetime) -> SweepReport:
             data={**report.__dict__, "day": today.isoformat()},
         )
     return report
+
+
+def _milestone_reminders(
+    today: datetime.date, now: datetime.datetime, report: SweepReport
+) -> list[SupervisionEvent]:
+    """倒排工期: a reminder once per open milestone, ``REMIND_DAYS`` before it falls due."""
+    horizon = today + datetime.timedelta(days=REMIND_DAYS)
+    milestones = Milestone.objects.filter(
+        done_on__isnull=True, due__gte=today, due__lte=horizon
+    ).select_related("task__plan__org_unit")
+    sent = set(
+        SupervisionEvent.objects.filter(
+            kind=EventKind.REMINDER, task__in={m.task_id for m in milestones}
+        ).values_list("task_id", "about")
+    )
+    events = []
+    for milestone in milestones:
+        if (milestone.task_id, milestone.due) in sent:
+            continue
+        events.append(
+            _event(
+                milestone.task,
+                EventKind.REMINDER,
+                now,
+                milestone.due,
+                milestone.task.plan.org_unit,
+                _("节点「%(m)s」将于 %(d)s 到期。")
+                % {"m": milestone.title, "d": milestone.due.isoformat()},
+            )
+        )
+        report.reminders += 1
+    return events
+
+
+@transaction.atomic
+def add_milestone(task: Task, *, actor: Any, title: str, due: datetime.date) -> Milestone:
+    """A supervisor breaks the task's schedule down (倒排工期)."""
+    _require_supervisor(actor, task)
+    if not title.strip():
+        raise InvalidInput(_("请填写节点名称。"))
+    if task.deadline and due > task.deadline:
+        raise InvalidInput(_("节点时间不能晚于任务的完成时限。"))
+    milestone = Milestone.objects.create(task=task, title=title.strip()[:200], due=due)
+    audit.record(
+        actor,
+        "plans.milestone.add",
+        milestone,
+        org_unit=task.plan.org_unit,
+        after={"task": task.number, "title": milestone.title, "due": due},
+    )
+    return milestone
+
+
+@transaction.atomic
+def complete_milestone(milestone: Milestone, *, actor: Any, on: datetime.date) -> None:
+    _require_visible(actor, milestone.task)
+    milestone.done_on = on
+    milestone.save(update_fields=["done_on"])
+    audit.record(
+        actor,
+        "plans.milestone.done",
+        milestone,
+        org_unit=milestone.task.plan.org_unit,
+        after={"task": milestone.task.number, "title": milestone.title, "done_on": on},
+    )
 
 
 def _event(

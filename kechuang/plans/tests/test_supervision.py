@@ -195,3 +195,20 @@ def test_a_plan_imported_through_the_command(cast, tmp_path, capsys) -> None:
     lead = Assignment.objects.get(task__plan=plan, role="lead")
     assert lead.department is not None
     assert "已发布" in capsys.readouterr().out
+
+
+def test_milestones_are_reminded_once_and_can_be_completed(task, cast) -> None:
+    leader, clerk = cast.user("jingchuan", "leader"), cast.user("jingchuan", "clerk")
+    with pytest.raises(Forbidden):
+        supervision.add_milestone(task, actor=clerk, title="设备到货", due=days(-20))
+    with pytest.raises(InvalidInput):  # after the task's deadline
+        supervision.add_milestone(task, actor=leader, title="验收", due=days(5))
+    milestone = supervision.add_milestone(task, actor=leader, title="设备到货", due=days(-20))
+    assert sweep_on(days(-28)).reminders == 0
+    assert sweep_on(days(-27)).reminders == 1  # a week before the milestone
+    assert sweep_on(days(-25)).reminders == 0  # once
+    reminder = task.events.get(kind=EventKind.REMINDER)
+    assert "设备到货" in reminder.text
+    supervision.complete_milestone(milestone, actor=clerk, on=days(-21))
+    milestone.refresh_from_db()
+    assert milestone.done_on == days(-21)
