@@ -117,6 +117,11 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()}：{self.name}"
 
+    @property
+    def label(self) -> str:
+        """The matched department's name, else the name as the plan wrote it."""
+        return self.department.name if self.department else self.name
+
 
 class Milestone(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")

@@ -219,10 +219,8 @@ def _first_level_of(node: MethodologyNode, tree: dict[str, MethodologyNode], top
 
 
 def _raw_values(inputs: Inputs, unit_code: str, year: int) -> dict[str, float | None]:
-    for row, (code, row_year) in enumerate(zip(inputs.unit_codes, inputs.years, strict=True)):
-        if code == unit_code and row_year == year:
-            return dict(zip(inputs.indicators, inputs.values[row], strict=True))
-    return {}
+    row = _row_of(inputs, unit_code, year)
+    return {} if row is None else dict(zip(inputs.indicators, inputs.values[row], strict=True))
 
 
 @dataclass
@@ -241,14 +239,7 @@ def what_if(run: IndexRun, unit: OrgUnit, changes: dict[str, float]) -> WhatIf:
     run used it, so only the changed values explain the difference.
     """
     inputs = Inputs.from_json(run.inputs)
-    row = next(
-        (
-            i
-            for i, (code, year) in enumerate(zip(inputs.unit_codes, inputs.years, strict=True))
-            if code == unit.code and year == run.year
-        ),
-        None,
-    )
+    row = _row_of(inputs, unit.code, run.year)
     if row is None:
         raise NotFound(_("%(unit)s 不在这次计算的参评范围内。") % {"unit": unit.name})
     overrides = {}

@@ -16,10 +16,10 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from kechuang.plans.choices import Role, TaskStatus
+from kechuang.plans.choices import TaskStatus
 from kechuang.plans.models import Plan, Task
 from kechuang.plans.services.scoring import UnitScore, unit_scores
-from kechuang.plans.services.status import task_status
+from kechuang.plans.services.status import accountable_units, latest_confirmed, task_status
 
 LIGHTS = {
     TaskStatus.OVERDUE: "red",
@@ -64,19 +64,14 @@ def bulletin(plan: Plan, day: datetime.date) -> Bulletin:
         status = statuses[task.pk]
         if status not in (TaskStatus.OVERDUE, TaskStatus.AT_RISK):
             continue
-        confirmed = [r for r in task.reports.all() if r.confirmed_at]
-        latest = max(confirmed, key=lambda r: r.reported_at, default=None)
+        latest = latest_confirmed(task)
         lagging.append(
             Lagging(
                 task=task,
                 status=status,
                 label=str(labels[status]),
                 light=LIGHTS[status],
-                units="、".join(
-                    a.department.name if a.department else a.name
-                    for a in task.assignments.all()
-                    if a.role in (Role.LEAD, Role.RESPONSIBLE)
-                ),
+                units="、".join(accountable_units(task)),
                 percent=latest.percent if latest else None,
             )
         )

@@ -22,9 +22,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from kechuang.plans.choices import Role, TaskStatus
+from kechuang.plans.choices import TaskStatus
 from kechuang.plans.models import Plan
-from kechuang.plans.services.status import task_status
+from kechuang.plans.services.status import accountable_units, latest_confirmed, task_status
 
 COMPLETION_SHARE = 0.6
 
@@ -45,16 +45,10 @@ def unit_scores(plan: Plan, today: datetime.date) -> list[UnitScore]:
     for task in tasks:
         if task.children.exists():
             continue  # headings are scored through their items
-        confirmed = [r for r in task.reports.all() if r.confirmed_at is not None]
-        latest = max(confirmed, key=lambda r: r.reported_at, default=None)
+        latest = latest_confirmed(task)
         completion = min(latest.percent, 100.0) / 100 if latest else 0.0
         on_time = 0.0 if task_status(task, today) == TaskStatus.OVERDUE else 1.0
-        units = {
-            a.department.name if a.department else a.name
-            for a in task.assignments.all()
-            if a.role in (Role.LEAD, Role.RESPONSIBLE)
-        }
-        for unit in units:
+        for unit in accountable_units(task):
             total = sums[unit]
             total[0] += task.weight
             total[1] += task.weight * completion

@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import datetime
 
-from kechuang.plans.choices import TaskStatus
-from kechuang.plans.models import Task
+from kechuang.plans.choices import Role, TaskStatus
+from kechuang.plans.models import ProgressReport, Task
 
 # Behind the straight line from the plan's start to the deadline by this many points: at risk.
 AT_RISK_GAP = 25.0
 
 
+def latest_confirmed(task: Task) -> ProgressReport | None:
+    """The newest report the lead side confirmed: the only progress that counts."""
+    confirmed = [r for r in task.reports.all() if r.confirmed_at is not None]
+    return max(confirmed, key=lambda r: r.reported_at, default=None)
+
+
+def accountable_units(task: Task) -> list[str]:
+    """The lead and responsible units (cooperating ones are not held to account)."""
+    return sorted(
+        {a.label for a in task.assignments.all() if a.role in (Role.LEAD, Role.RESPONSIBLE)}
+    )
+
+
 def task_status(task: Task, today: datetime.date, *, started: datetime.date | None = None) -> str:
     """``started``: when work began (the plan's issue date by default)."""
-    confirmed = [r for r in task.reports.all() if r.confirmed_at is not None]
-    latest = max(confirmed, key=lambda r: r.reported_at, default=None)
+    latest = latest_confirmed(task)
     percent = latest.percent if latest else 0.0
     if percent >= 100:
         return TaskStatus.DONE
@@ -55,11 +67,7 @@ def board(
     rows: dict[str, list[list[tuple[Task, str]]]] = {}
     for task in dated:
         status = task_status(task, today)
-        units = {
-            a.department.name if a.department else a.name
-            for a in task.assignments.all()
-            if a.role in ("lead", "responsible")
-        } or {task.plan.org_unit.name}
+        units = accountable_units(task) or [task.plan.org_unit.name]
         for unit in units:
             cells = rows.setdefault(unit, [[] for _ in months])
             cells[index[(task.deadline.year, task.deadline.month)]].append((task, status))

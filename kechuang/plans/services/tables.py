@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 from kechuang.core.spreadsheets import neutralise_formula
 from kechuang.plans.choices import Role
 from kechuang.plans.models import Plan
+from kechuang.plans.services.status import latest_confirmed
 
 HEADERS = ("序号", "任务", "目标", "牵头单位", "责任单位", "配合单位", "完成时限", "进展")
 WIDTHS = (10, 40, 40, 20, 24, 24, 12, 16)
@@ -54,11 +55,8 @@ def rows(plan: Plan) -> list[Row]:
     for task in tasks:
         names = {role: [] for role in Role.values}
         for assignment in task.assignments.all():
-            names[assignment.role].append(
-                assignment.department.name if assignment.department else assignment.name
-            )
-        confirmed = [r for r in task.reports.all() if r.confirmed_at]
-        latest = max(confirmed, key=lambda r: r.reported_at, default=None)
+            names[assignment.role].append(assignment.label)
+        latest = latest_confirmed(task)
         deadline = (
             task.deadline.isoformat()
             if task.deadline
